@@ -1,0 +1,18 @@
+export {
+  type BackoffPolicy,
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  RETRYABLE_STATUSES,
+  retryAfterMs,
+} from "./backoff";
+export { AmbiguousRequestError, ConnectionError, HttpError } from "./errors";
+export { HostLimiter, limiterFor, sleep } from "./limiter";
+export { redact } from "./redact";
+export {
+  defaultBackoff,
+  defaultTimeoutMs,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  send,
+} from "./request";

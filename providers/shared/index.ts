@@ -1,0 +1,2 @@
+export { credentialCandidates, env, withCredentials } from "./credentials";
+export { containsUnknown, UNKNOWN } from "./unknown";

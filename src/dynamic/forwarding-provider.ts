@@ -1,0 +1,21 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The provider object handed to `dynamic.Resource`. Pulumi serializes it into the state and runs
+ * that old copy on delete (pulumi/pulumi#6238), so it captures nothing but a module name and
+ * forwards each call to the installed implementation, which the dynamic-provider host resolves
+ * from the Pulumi program's directory. No client, agent or credential ends up in `__provider`.
+ */
+export function forwardingProvider(name: string): pulumi.dynamic.ResourceProvider {
+  // `require` stays a free variable: the closure serializer never captures it.
+  const load = (): Required<pulumi.dynamic.ResourceProvider> =>
+    require(`pulumi-sourcegraph-webhooks/providers/${name}`).provider;
+  return {
+    check: (olds, news) => load().check(olds, news),
+    diff: (id, olds, news) => load().diff(id, olds, news),
+    create: (inputs) => load().create(inputs),
+    read: (id, props) => load().read(id, props),
+    update: (id, olds, news) => load().update(id, olds, news),
+    delete: (id, props) => load().delete(id, props),
+  };
+}
