@@ -1,2 +1,10 @@
 // Public event presets: `events.<host>.batchChanges`, `events.<host>.push`, `events.github.permissions`.
-export { bitbucketCloud, bitbucketServer, defaultEvents, eventsFor, type Feature, github, gitlab } from "../providers/events";
+export {
+  bitbucketCloud,
+  bitbucketServer,
+  defaultEvents,
+  eventsFor,
+  type Feature,
+  github,
+  gitlab,
+} from "../providers/events";

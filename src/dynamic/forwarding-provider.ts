@@ -6,10 +6,10 @@ import type * as pulumi from "@pulumi/pulumi";
  * forwards each call to the installed implementation, which the dynamic-provider host resolves
  * from the Pulumi program's directory. No client, agent or credential ends up in `__provider`.
  */
-export function forwardingProvider(name: string): pulumi.dynamic.ResourceProvider {
+export function forwardingProvider(name: string, exportName = "provider"): pulumi.dynamic.ResourceProvider {
   // `require` stays a free variable: the closure serializer never captures it.
   const load = (): Required<pulumi.dynamic.ResourceProvider> =>
-    require(`pulumi-sourcegraph-webhooks/providers/${name}`).provider;
+    require(`pulumi-sourcegraph-webhooks/providers/${name}`)[exportName];
   return {
     check: (olds, news) => load().check(olds, news),
     diff: (id, olds, news) => load().diff(id, olds, news),
