@@ -1,1 +1,6 @@
 export * as events from "./events";
+export {
+  type BitbucketServerConnectionInput,
+  BitbucketServerWebhook,
+  type BitbucketServerWebhookArgs,
+} from "./resources/bitbucket-server-webhook";
