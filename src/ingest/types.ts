@@ -1,0 +1,34 @@
+/** The code host kinds Sourcegraph's receivers know (its `ExternalServiceKind` names). */
+export type CodeHostKind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
+
+export const CODE_HOST_KINDS: readonly CodeHostKind[] = [
+  "GITHUB",
+  "GITLAB",
+  "BITBUCKETSERVER",
+  "BITBUCKETCLOUD",
+];
+
+/** Request headers as Node gives them (`IncomingHttpHeaders`): names in any case, a string or a list. */
+export type DeliveryHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface DeliveryInput {
+  /** The receiver's code host kind. */
+  readonly kind: CodeHostKind;
+  readonly headers: DeliveryHeaders;
+  /** The raw request body, exactly as received. */
+  readonly body: Uint8Array;
+  /**
+   * The receiver's secrets; more than one while a secret is being rotated. An empty list means the
+   * receiver has no secret, and then nothing is checked (as in Sourcegraph).
+   */
+  readonly secrets: readonly string[];
+}
+
+/** Why a delivery was refused; for metrics and logs. */
+export type RejectReason = "bad_signature" | "unknown_event" | "malformed_body" | "unsupported_kind";
+
+export type Verdict =
+  /** Forward it. `event` is `X-GitHub-Event`, GitLab's `object_kind` or Bitbucket's `X-Event-Key`. */
+  | { readonly ok: true; readonly event: string }
+  /** Answer `status` with `message` (Sourcegraph's own words) and do not forward. */
+  | { readonly ok: false; readonly status: number; readonly message: string; readonly reason: RejectReason };

@@ -1,0 +1,32 @@
+import { notImplemented, refuse } from "./messages";
+import type { CodeHostKind, DeliveryInput, Verdict } from "./types";
+import { verifyBitbucketCloud } from "./verify-bitbucket-cloud";
+import { verifyBitbucketServer } from "./verify-bitbucket-server";
+import { verifyGitHub } from "./verify-github";
+import { verifyGitLab } from "./verify-gitlab";
+
+const BY_KIND: Record<CodeHostKind, (input: DeliveryInput) => Verdict> = {
+  GITHUB: verifyGitHub,
+  GITLAB: verifyGitLab,
+  BITBUCKETSERVER: verifyBitbucketServer,
+  BITBUCKETCLOUD: verifyBitbucketCloud,
+};
+
+/**
+ * Decides on a delivery exactly as Sourcegraph's receiver would: the signature (or GitLab token)
+ * over the raw bytes with any of the secrets, then the event type. `{ ok: true, event }` means
+ * forward it; otherwise answer `status` with `message` (Sourcegraph's words). An empty `secrets`
+ * list checks nothing, as a receiver without a secret does in Sourcegraph.
+ */
+export async function verifyDelivery(input: DeliveryInput): Promise<Verdict> {
+  return verifyDeliverySync(input);
+}
+
+/** The same decision without a promise, for callers on a hot path. */
+export function verifyDeliverySync(input: DeliveryInput): Verdict {
+  const verify = Object.hasOwn(BY_KIND, input.kind) ? BY_KIND[input.kind] : undefined;
+  if (!verify) return refuse(501, notImplemented(String(input.kind)), "unsupported_kind");
+  // Sourcegraph treats an empty secret as no secret.
+  const secrets = input.secrets.filter((s) => typeof s === "string" && s !== "");
+  return verify({ ...input, secrets });
+}

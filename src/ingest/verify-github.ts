@@ -1,0 +1,38 @@
+// Sourcegraph's GitHub handler: go-github's ValidatePayload (when the receiver has a secret), then
+// ParseWebHook on the event type and the JSON payload.
+import { isForwardedEvent } from "./events";
+import { header } from "./headers";
+import { formField, parseMediaType } from "./media-type";
+import { badSignature, refuse, unknownGitHubEvent } from "./messages";
+import { isObjectOrNull, jsonTypeName, parseJson } from "./parse-json";
+import type { DeliveryInput, Verdict } from "./types";
+import { verifySignature } from "./verify-signature";
+
+export function verifyGitHub({ headers, body, secrets }: DeliveryInput): Verdict {
+  let payload: Uint8Array = body;
+  if (secrets.length > 0) {
+    const signature = header(headers, "x-hub-signature-256") || header(headers, "x-hub-signature");
+    const media = parseMediaType(header(headers, "content-type"));
+    if (media === "application/x-www-form-urlencoded") {
+      // The JSON sits in the `payload` field; the signature still covers the raw form body.
+      const field = formField(body, "payload");
+      if (field === undefined) return badSignature();
+      payload = Buffer.from(field, "utf8");
+    } else if (media !== "application/json") {
+      return badSignature();
+    }
+    if (!verifySignature(signature, body, secrets)) return badSignature();
+  }
+  const event = header(headers, "x-github-event");
+  if (!isForwardedEvent("GITHUB", event)) return refuse(400, unknownGitHubEvent(event), "unknown_event");
+  const parsed = parseJson(payload);
+  if (!parsed.ok) return refuse(400, parsed.message, "malformed_body");
+  if (!isObjectOrNull(parsed.value)) {
+    return refuse(
+      400,
+      `json: cannot unmarshal ${jsonTypeName(parsed.value)} into Go value of type github event`,
+      "malformed_body",
+    );
+  }
+  return { ok: true, event };
+}

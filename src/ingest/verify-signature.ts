@@ -1,0 +1,35 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+const ALGORITHMS = new Set(["sha1", "sha256", "sha512"]);
+
+/** Go's hex.DecodeString: either case, an even number of digits, nothing else. */
+function decodeHex(text: string): Buffer | undefined {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  return Buffer.from(text, "hex");
+}
+
+/**
+ * go-github's `ValidateSignature`, which Sourcegraph uses for GitHub and both Bitbucket kinds:
+ * `<sha1|sha256|sha512>=<hex>` over the raw body. True when any of the secrets signed the body.
+ * Every secret is tried, so the time taken does not tell which one matched.
+ */
+export function verifySignature(signature: string, body: Uint8Array, secrets: readonly string[]): boolean {
+  const eq = signature.indexOf("=");
+  if (eq < 0) return false;
+  const algorithm = signature.slice(0, eq);
+  if (!ALGORITHMS.has(algorithm)) return false;
+  const given = decodeHex(signature.slice(eq + 1));
+  if (!given) return false;
+  let matched = false;
+  for (const secret of secrets) {
+    const expected = createHmac(algorithm, secret).update(body).digest();
+    // timingSafeEqual throws on different lengths; a length mismatch is no secret (Go's hmac.Equal).
+    if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
+  }
+  return matched;
+}
+
+/** `<algorithm>=<lowercase hex>` of the body, as code hosts send it. */
+export function sign(algorithm: "sha1" | "sha256" | "sha512", secret: string, body: Uint8Array): string {
+  return `${algorithm}=${createHmac(algorithm, secret).update(body).digest("hex")}`;
+}
