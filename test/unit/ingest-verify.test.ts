@@ -128,7 +128,7 @@ describe("signature schemes", () => {
     for (const sig of [
       { "X-Hub-Signature-256": vectors.github["X-Hub-Signature-256"] },
       { "X-Hub-Signature": vectors.github["X-Hub-Signature"] },
-    ]) {
+    ] as Record<string, string>[]) {
       const v = await verifyDelivery({
         kind: "GITHUB",
         headers: ghHeaders(sig),
