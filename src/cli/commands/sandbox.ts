@@ -1,0 +1,201 @@
+// `sg-webhooks sandbox`: the fakes the tests use (Sourcegraph, GitLab, the Bitbucket Server plugin,
+// Bitbucket Cloud) on loopback, and a `Pulumi.sandbox.yaml` pointing the root program at them, so
+// `pulumi up -s sandbox` can be tried without touching a real system. GitHub is left out: its hooks
+// go through @pulumi/github's own provider, which only talks to GitHub.
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { Command } from "commander";
+import { type CodeHostKind, verifyDelivery } from "../../ingest";
+
+type SourcegraphFakes = typeof import("../../../test/fakes/sourcegraph");
+type GitLabFakes = typeof import("../../../test/fakes/gitlab");
+type BitbucketServerFakes = typeof import("../../../test/fakes/bitbucket-server");
+type BitbucketCloudFakes = typeof import("../../../test/fakes/bitbucket-cloud");
+
+export interface SandboxOptions {
+  /** Where `Pulumi.<stack>.yaml` is written: the directory of the root program's Pulumi.yaml. */
+  dir: string;
+  stack: string;
+  /** The config namespace: the `name` in Pulumi.yaml. */
+  project: string;
+  /** Where lines go (stdout). */
+  out: (line: string) => void;
+}
+
+/** Credentials the sandbox's fakes accept. */
+export const SANDBOX_CREDENTIALS = {
+  sourcegraphToken: "sgp_fakeadmin0123456789abcdef0123456789abcdef",
+  gitlabToken: "glpat-sandbox-owner",
+  bitbucketServerToken: "bbs-admin-token",
+  bitbucketCloudToken: "bbc-access-token",
+} as const;
+
+export interface Sandbox {
+  readonly endpoints: {
+    sourcegraph: string;
+    gitlab: string;
+    bitbucketServer: string;
+    bitbucketCloudApi: string;
+  };
+  readonly configFile: string;
+  stop(): Promise<void>;
+}
+
+/** Loads a fake from the compiled tree: the fakes ship in dist/ next to the CLI. */
+function loadFake<T>(name: string): T {
+  return require(path.join(__dirname, "..", "..", "..", "test", "fakes", name, "index.js")) as T;
+}
+
+/** The stack config that points the root program at the fakes. */
+export function sandboxStackConfig(
+  project: string,
+  e: { sourcegraph: string; gitlab: string; bitbucketServer: string; bitbucketCloudApi: string },
+): string {
+  const c = SANDBOX_CREDENTIALS;
+  return [
+    "# Written by `sg-webhooks sandbox`: the root program against local fakes. The tokens are the",
+    "# fakes' own and worthless anywhere else. GitHub is not part of the sandbox.",
+    "config:",
+    `  ${project}:sourcegraph:`,
+    `    endpoint: ${e.sourcegraph}`,
+    `    accessToken: ${c.sourcegraphToken}`,
+    `  ${project}:gitlab:`,
+    `    - url: ${e.gitlab}`,
+    `      token: ${c.gitlabToken}`,
+    "      projects:",
+    "        - sandbox/app",
+    "      groups:",
+    "        - sandbox",
+    `  ${project}:bitbucketServer:`,
+    `    - url: ${e.bitbucketServer}`,
+    `      token: ${c.bitbucketServerToken}`,
+    `  ${project}:bitbucketCloud:`,
+    `    - apiUrl: ${e.bitbucketCloudApi}`,
+    `      token: ${c.bitbucketCloudToken}`,
+    "      workspaces:",
+    "        - acme",
+    "      repositories:",
+    "        - acme/widgets",
+    "",
+  ].join("\n");
+}
+
+/** Starts the fakes, writes the stack file and reports each delivery Sourcegraph's fake receives. */
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const sgMod = loadFake<SourcegraphFakes>("sourcegraph");
+  const glMod = loadFake<GitLabFakes>("gitlab");
+  const bbsMod = loadFake<BitbucketServerFakes>("bitbucket-server");
+  const bbcMod = loadFake<BitbucketCloudFakes>("bitbucket-cloud");
+
+  const sourcegraph = await sgMod.startSourcegraphFake();
+  const gitlab = await glMod.startGitLabFake({
+    tokens: { [SANDBOX_CREDENTIALS.gitlabToken]: "owner" },
+    projects: ["sandbox/app"],
+    groups: ["sandbox"],
+    deliverTestEvents: true,
+  });
+  const bitbucketServer = await bbsMod.startBitbucketServerFake({
+    tokens: { [SANDBOX_CREDENTIALS.bitbucketServerToken]: "admin" },
+    deliverTestEvents: true,
+  });
+  const bitbucketCloud = await bbcMod.startBitbucketCloudFake({
+    tokens: [SANDBOX_CREDENTIALS.bitbucketCloudToken],
+    deliverTestEvents: true,
+  });
+
+  const endpoints = {
+    sourcegraph: sourcegraph.url,
+    gitlab: gitlab.url,
+    bitbucketServer: bitbucketServer.url,
+    bitbucketCloudApi: bitbucketCloud.apiUrl,
+  };
+  const configFile = path.join(opts.dir, `Pulumi.${opts.stack}.yaml`);
+  writeFileSync(configFile, sandboxStackConfig(opts.project, endpoints));
+
+  const c = SANDBOX_CREDENTIALS;
+  opts.out(`sourcegraph:      ${endpoints.sourcegraph}  (access token ${c.sourcegraphToken})`);
+  opts.out(
+    `gitlab:           ${endpoints.gitlab}  (token ${c.gitlabToken}; project sandbox/app, group sandbox)`,
+  );
+  opts.out(
+    `bitbucket-server: ${endpoints.bitbucketServer}  (token ${c.bitbucketServerToken}, a system admin)`,
+  );
+  opts.out(
+    `bitbucket-cloud:  ${endpoints.bitbucketCloudApi}  (token ${c.bitbucketCloudToken}; workspace acme)`,
+  );
+  opts.out(`stack config:     ${configFile}`);
+  opts.out(`next:             pulumi up -s ${opts.stack}   (GitHub is not part of the sandbox)`);
+  opts.out("deliveries Sourcegraph's fake receives are listed below; Ctrl-C stops the sandbox");
+
+  // Each delivery is judged as Sourcegraph would judge it, with the receiver's current secret.
+  let seen = 0;
+  const report = async (): Promise<void> => {
+    while (seen < sourcegraph.deliveries.length) {
+      const d = sourcegraph.deliveries[seen++]!;
+      const receiver = sourcegraph.receiver(d.uuid);
+      if (!receiver) {
+        opts.out(`delivery ${d.uuid}: no such receiver (Sourcegraph answers 404)`);
+        continue;
+      }
+      const verdict = await verifyDelivery({
+        kind: receiver.codeHostKind as CodeHostKind,
+        headers: d.headers,
+        body: d.body,
+        secrets: receiver.secret ? [receiver.secret] : [],
+      });
+      opts.out(
+        verdict.ok
+          ? `delivery ${receiver.codeHostKind} ${receiver.name}: ${verdict.event}: accepted (signature valid)`
+          : `delivery ${receiver.codeHostKind} ${receiver.name}: refused ${verdict.status}: ${verdict.message}`,
+      );
+    }
+  };
+  const timer = setInterval(() => {
+    report().catch((err: unknown) => opts.out(`delivery check failed: ${(err as Error).message}`));
+  }, 200);
+
+  return {
+    endpoints,
+    configFile,
+    async stop() {
+      clearInterval(timer);
+      await report();
+      await Promise.all([
+        sourcegraph.close(),
+        gitlab.close(),
+        bitbucketServer.close(),
+        bitbucketCloud.close(),
+      ]);
+    },
+  };
+}
+
+export function registerSandbox(program: Command): void {
+  program
+    .command("sandbox")
+    .description(
+      "start local fakes of Sourcegraph, GitLab, the Bitbucket Server plugin and Bitbucket Cloud, and write Pulumi.sandbox.yaml pointing the root program at them",
+    )
+    .option("--dir <dir>", "where to write the stack config (the directory of Pulumi.yaml)", ".")
+    .option("--stack <name>", "the stack name", "sandbox")
+    .option(
+      "--project <name>",
+      "the project name in Pulumi.yaml (the config namespace)",
+      "sourcegraph-webhooks",
+    )
+    .action(async (o: { dir: string; stack: string; project: string }) => {
+      const sandbox = await startSandbox({
+        dir: path.resolve(o.dir),
+        stack: o.stack,
+        project: o.project,
+        out: (line) => process.stdout.write(`${line}\n`),
+      });
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await sandbox.stop();
+      process.stdout.write("sandbox stopped\n");
+    });
+}
