@@ -4,3 +4,8 @@ export {
   BitbucketServerWebhook,
   type BitbucketServerWebhookArgs,
 } from "./resources/bitbucket-server-webhook";
+export {
+  type BitbucketCloudConnectionInput,
+  BitbucketCloudWebhook,
+  type BitbucketCloudWebhookArgs,
+} from "./resources/bitbucket-cloud-webhook";

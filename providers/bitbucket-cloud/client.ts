@@ -1,0 +1,267 @@
+// Bitbucket Cloud webhook calls through the `bitbucket` client, sent by our own transport.
+// API: https://developer.atlassian.com/cloud/bitbucket/rest/api-group-webhooks/ (facts in
+// shared/reference/codehost-apis.md section 3).
+import { type APIClient, Bitbucket } from "bitbucket";
+import { redact } from "../http";
+import { CREDENTIALS_HINT, type Credential, SERVICE } from "./config";
+import { SendTransport } from "./fetch-adapter";
+
+export interface HookScope {
+  readonly apiUrl: string;
+  readonly workspace: string;
+  /** Absent for a workspace hook. */
+  readonly repository?: string;
+}
+
+/** What we send on create and update. `secret: null` removes it; leaving it out keeps it. */
+export interface HookPayload {
+  url: string;
+  description: string;
+  active: boolean;
+  events: string[];
+  secret?: string | null;
+}
+
+export interface RemoteHook {
+  readonly uuid: string;
+  readonly url: string;
+  readonly description: string;
+  readonly active: boolean;
+  readonly events: string[];
+  readonly secretSet: boolean;
+}
+
+/** An answer outside 2xx, with a message that names the fix. */
+export class BitbucketCloudError extends Error {
+  override readonly name = "BitbucketCloudError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** True for a refused credential (401): the next candidate credential may work. */
+export function isRefused(err: unknown): boolean {
+  return err instanceof BitbucketCloudError && err.status === 401;
+}
+
+/**
+ * The client's generated types omit `_body` on `updateWebhook` and on the workspace hook
+ * create/update routes, although the runtime sends it as the JSON body (codehost-apis.md 3.1).
+ * This is the one place that widens them; a function taking `P` also takes `P & { _body }`.
+ */
+function acceptingBody<P, R>(method: (params: P) => R): (params: P & { _body: HookPayload }) => R {
+  return method;
+}
+
+interface HttpErrorLike {
+  readonly name: string;
+  readonly status: number;
+  readonly error?: unknown;
+}
+
+function isHttpError(err: unknown): err is HttpErrorLike {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    (err as { name?: unknown }).name === "HTTPError" &&
+    typeof (err as { status?: unknown }).status === "number"
+  );
+}
+
+/** Bitbucket's error JSON `{type: "error", error: {message, detail?, fields?}}`, as one line. */
+function describeBody(body: unknown): string {
+  if (typeof body === "string") return body.trim().slice(0, 300);
+  const e = (body as { error?: { message?: unknown; detail?: unknown; fields?: unknown } } | undefined)
+    ?.error;
+  if (!e) return "";
+  const parts = [typeof e.message === "string" ? e.message : ""];
+  if (e.fields && typeof e.fields === "object") {
+    for (const [k, v] of Object.entries(e.fields))
+      parts.push(`${k}: ${Array.isArray(v) ? v.join(" ") : String(v)}`);
+  } else if (typeof e.detail === "string") parts.push(e.detail);
+  return parts.filter(Boolean).join("; ");
+}
+
+function toRemote(data: unknown): RemoteHook {
+  const d = (data ?? {}) as Record<string, unknown>;
+  if (typeof d.uuid !== "string") throw new Error(`${SERVICE} answered a hook without a uuid`);
+  return {
+    uuid: d.uuid,
+    url: typeof d.url === "string" ? d.url : "",
+    description: typeof d.description === "string" ? d.description : "",
+    active: d.active !== false,
+    events: Array.isArray(d.events) ? d.events.filter((e): e is string => typeof e === "string") : [],
+    secretSet: d.secret_set === true,
+  };
+}
+
+const MAX_PAGES = 100;
+
+/** The hooks of one repository or workspace, through one credential. */
+export class HookClient {
+  private readonly transport: SendTransport;
+  private readonly client: APIClient;
+  private readonly secrets: string[];
+
+  constructor(
+    readonly scope: HookScope,
+    credential: Credential,
+    extraSecrets: readonly string[] = [],
+  ) {
+    this.secrets = [credential.kind === "token" ? credential.token : credential.apiToken, ...extraSecrets];
+    this.transport = new SendTransport(SERVICE, this.secrets);
+    this.client = new Bitbucket({
+      baseUrl: scope.apiUrl,
+      notice: false,
+      auth:
+        credential.kind === "token"
+          ? { token: credential.token }
+          : { username: credential.email, password: credential.apiToken },
+      request: { fetch: this.transport.fetch },
+    });
+  }
+
+  /** `workspace/repository`, or `workspace` for a workspace hook. */
+  get target(): string {
+    return this.scope.repository ? `${this.scope.workspace}/${this.scope.repository}` : this.scope.workspace;
+  }
+
+  async list(): Promise<RemoteHook[]> {
+    const { workspace, repository } = this.scope;
+    const out: RemoteHook[] = [];
+    await this.call(`listing the hooks of ${this.target}`, async () => {
+      let page = repository
+        ? await this.client.repositories.listWebhooks({ workspace, repo_slug: repository, pagelen: 100 })
+        : await this.client.workspaces.getWebhooksForWorkspace({ workspace, pagelen: 100 });
+      for (let i = 0; i < MAX_PAGES; i++) {
+        for (const v of page.data.values ?? []) out.push(toRemote(v));
+        if (!this.client.hasNextPage(page.data)) break;
+        page = await this.client.getNextPage(page.data);
+      }
+    });
+    return out;
+  }
+
+  /** The hook, or undefined when it (or its repository or workspace) is gone. */
+  async get(uuid: string): Promise<RemoteHook | undefined> {
+    const { workspace, repository } = this.scope;
+    return this.call(
+      `reading hook ${uuid} of ${this.target}`,
+      async () =>
+        toRemote(
+          (repository
+            ? await this.client.repositories.getWebhook({ workspace, repo_slug: repository, uid: uuid })
+            : await this.client.workspaces.getWebhookForWorkspace({ workspace, uid: uuid })
+          ).data,
+        ),
+      true,
+    );
+  }
+
+  async create(payload: HookPayload): Promise<RemoteHook> {
+    const { workspace, repository } = this.scope;
+    return this.call(`creating a hook on ${this.target}`, async () =>
+      toRemote(
+        (repository
+          ? await this.client.repositories.createWebhook({ workspace, repo_slug: repository, _body: payload })
+          : await acceptingBody(this.client.workspaces.createWebhookForWorkspace)({
+              workspace,
+              _body: payload,
+            })
+        ).data,
+      ),
+    );
+  }
+
+  /** The updated hook, or undefined when it is gone. */
+  async update(uuid: string, payload: HookPayload): Promise<RemoteHook | undefined> {
+    const { workspace, repository } = this.scope;
+    return this.call(
+      `updating hook ${uuid} of ${this.target}`,
+      async () =>
+        toRemote(
+          (repository
+            ? await acceptingBody(this.client.repositories.updateWebhook)({
+                workspace,
+                repo_slug: repository,
+                uid: uuid,
+                _body: payload,
+              })
+            : await acceptingBody(this.client.workspaces.updateWebhookForWorkspace)({
+                workspace,
+                uid: uuid,
+                _body: payload,
+              })
+          ).data,
+        ),
+      true,
+    );
+  }
+
+  /** False when the hook was already gone. */
+  async delete(uuid: string): Promise<boolean> {
+    const { workspace, repository } = this.scope;
+    const done = await this.call(
+      `deleting hook ${uuid} of ${this.target}`,
+      async () => {
+        if (repository)
+          await this.client.repositories.deleteWebhook({ workspace, repo_slug: repository, uid: uuid });
+        else await this.client.workspaces.deleteWebhookForWorkspace({ workspace, uid: uuid });
+        return true;
+      },
+      true,
+    );
+    return done === true;
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>, notFoundIsGone: true): Promise<T | undefined>;
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  private async call<T>(what: string, fn: () => Promise<T>, notFoundIsGone = false): Promise<T | undefined> {
+    this.transport.takeError();
+    try {
+      return await fn();
+    } catch (err) {
+      // ConnectionError and AmbiguousRequestError from `send`, unwrapped from the client's HTTPError.
+      const transportError = this.transport.takeError();
+      if (transportError) throw transportError;
+      if (isHttpError(err)) {
+        if (err.status === 404 && notFoundIsGone) return undefined;
+        throw new BitbucketCloudError(
+          redact(this.explain(err.status, err.error, what), this.secrets),
+          err.status,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private explain(status: number, body: unknown, what: string): string {
+    const where = `${SERVICE} at ${this.scope.apiUrl} answered ${status} to ${what}`;
+    const said = describeBody(body);
+    const detail = said ? ` (${said})` : "";
+    switch (status) {
+      case 401:
+        return `${where}: the credentials were refused${detail}; ${CREDENTIALS_HINT}`;
+      case 403:
+        return (
+          `${where}: the credentials lack permission to manage webhooks${detail}. ` +
+          `An access token needs the "webhook" scope (Webhooks: Read and write); an Atlassian API token needs ` +
+          `read:webhook:bitbucket, write:webhook:bitbucket and delete:webhook:bitbucket; ` +
+          `and the account must be an administrator of ${this.scope.repository ? `repository ${this.target}` : `workspace ${this.target}`}`
+        );
+      case 404:
+        return this.scope.repository
+          ? `${where}: repository "${this.target}" was not found${detail}; check the workspace and repository slugs (as in https://bitbucket.org/${this.target}) and that the credentials can see the repository`
+          : `${where}: workspace "${this.target}" was not found${detail}; check the workspace slug (as in https://bitbucket.org/${this.target}/) and that the credentials can see it`;
+      case 429:
+        return `${where} after retries: the rate limit was exceeded${detail}. Bitbucket Cloud allows about 1,000 webhook requests an hour; try again later, and for many repositories prefer one workspace hook (omit repository)`;
+      case 400:
+        return `${where}: the hook was refused${detail}; fix the url or events`;
+      default:
+        return `${where}${detail}`;
+    }
+  }
+}
