@@ -1,0 +1,50 @@
+// URL handling. Sourcegraph stores the code host URN as Go's url.Parse + NormalizeBaseURL leaves
+// it (lower-case host, "/" appended to the path, nothing else), so comparing anything else makes a
+// perpetual diff: `https://GitHub.com` and the stored `https://github.com/` are the same host.
+// Source: shared reference sourcegraph-api.md section 1.2 (extsvc.NewCodeHostBaseURL).
+
+const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/;
+
+/** True for an absolute http(s) URL with a host, such as `https://gitlab.example.com/gitlab`. */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  const m = ABSOLUTE.exec(value.trim());
+  if (!m || !/^https?$/i.test(m[1]!)) return false;
+  try {
+    return new URL(value.trim()).hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The URN as Sourcegraph stores it: scheme and host lower-cased, a "/" appended to the path.
+ * Ports, path case, query and fragment are kept, as Go's url package keeps them.
+ */
+export function normalizeUrn(urn: string): string {
+  const value = urn.trim();
+  const m = ABSOLUTE.exec(value);
+  if (!m) return value.endsWith("/") ? value : `${value}/`;
+  const [, scheme, authority = "", path = "", query = "", fragment = ""] = m;
+  const at = authority.lastIndexOf("@");
+  const host =
+    at >= 0
+      ? `${authority.slice(0, at + 1)}${authority.slice(at + 1).toLowerCase()}`
+      : authority.toLowerCase();
+  return `${scheme!.toLowerCase()}://${host}${path.endsWith("/") ? path : `${path}/`}${query}${fragment}`;
+}
+
+/** Two URNs name the same code host when their normalized forms are equal. */
+export function sameUrn(a: string, b: string): boolean {
+  return normalizeUrn(a) === normalizeUrn(b);
+}
+
+/**
+ * The Sourcegraph endpoint in one canonical form: lower-case scheme and host, no trailing slash,
+ * so `https://SG.example.com/` and `https://sg.example.com` are one instance.
+ */
+export function normalizeEndpoint(endpoint: string): string {
+  const u = new URL(endpoint.trim());
+  const path = u.pathname.replace(/\/+$/, "");
+  return `${u.protocol}//${u.host}${path}`;
+}

@@ -1,0 +1,203 @@
+// A contract-faithful Sourcegraph for tests and the sandbox: GraphQL executed by the `graphql`
+// package against Sourcegraph's own SDL (so a wrong field or argument fails as on Sourcegraph),
+// its access-token middleware, the webhook resolvers' validation and messages, relay IDs, cursors,
+// and the delivery endpoint `POST /.api/webhooks/<uuid>`. Facts: shared reference
+// sourcegraph-api.md sections 1 to 3.
+import type { IncomingHttpHeaders } from "node:http";
+import { execute, type GraphQLSchema, parse, validate } from "graphql";
+import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer, text } from "../server";
+import { webhookId } from "./relay";
+import {
+  type FakeDb,
+  type FakeUser,
+  insertReceiver,
+  type ReceiverRecord,
+  rootValue,
+  type Toggles,
+} from "./resolvers";
+import { loadSchema } from "./schema";
+
+export { marshalId, webhookCursor, webhookId } from "./relay";
+export type { ReceiverRecord, Toggles } from "./resolvers";
+export { olderThan55 } from "./resolvers";
+export { loadSchema, repoRoot } from "./schema";
+
+/** A site admin's token, accepted unless `tokens` replaces the defaults. */
+export const ADMIN_TOKEN = "sgp_fakeadmin0123456789abcdef0123456789abcdef";
+/** A token of a user who is not a site admin. */
+export const USER_TOKEN = "sgp_fakeuser0123456789abcdef0123456789abcdef01";
+
+export interface TokenOwner {
+  readonly username: string;
+  readonly siteAdmin: boolean;
+}
+
+export interface Delivery {
+  readonly uuid: string;
+  /** The receiver's relay ID. */
+  readonly receiverId: string;
+  readonly codeHostKind: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The raw bytes, as received. */
+  readonly body: Buffer;
+  readonly receivedAt: Date;
+}
+
+export interface SourcegraphFakeOptions {
+  port?: number;
+  /** Token -> owner. Default: ADMIN_TOKEN (site admin "admin") and USER_TOKEN ("alice"). */
+  tokens?: Record<string, TokenOwner>;
+  /** The version to behave as (default "5.5.0"); "5.4.0" refuses Bitbucket Cloud secrets. */
+  version?: string;
+  /** Fields to remove from the SDL, such as "Webhook.secret": a schema the client must not rely on. */
+  omitFields?: readonly string[];
+  /** `node(id:)` on a deleted webhook: the resolver's error (default) or null. */
+  nodeNotFound?: "error" | "null";
+}
+
+export interface SourcegraphFake extends FakeServer {
+  /** The receivers, oldest first; records are live: change one to simulate an edit outside Pulumi. */
+  receivers(): ReceiverRecord[];
+  receiver(idOrUuid: string): ReceiverRecord | undefined;
+  /** Adds a receiver as if made by hand in the site admin UI. The URN is normalized as Sourcegraph does. */
+  seed(fields: {
+    name: string;
+    codeHostKind: string;
+    codeHostURN: string;
+    secret?: string | null;
+  }): ReceiverRecord;
+  /** Deletes a receiver outside Pulumi. */
+  remove(idOrUuid: string): boolean;
+  readonly deliveries: Delivery[];
+  readonly toggles: Toggles;
+  readonly tokens: Record<string, TokenOwner>;
+  /** GraphQL requests that reached the resolvers: operation text and variables. */
+  readonly operations: Array<{ query: string; variables: Record<string, unknown> }>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): Promise<SourcegraphFake> {
+  const schema: GraphQLSchema = loadSchema(opts.omitFields);
+  const tokens: Record<string, TokenOwner> = opts.tokens ?? {
+    [ADMIN_TOKEN]: { username: "admin", siteAdmin: true },
+    [USER_TOKEN]: { username: "alice", siteAdmin: false },
+  };
+  const users = new Map<string, FakeUser>();
+  const userFor = (owner: TokenOwner): FakeUser => {
+    let u = users.get(owner.username);
+    if (!u) {
+      u = { id: users.size + 1, username: owner.username, siteAdmin: owner.siteAdmin };
+      users.set(owner.username, u);
+    }
+    return { ...u, siteAdmin: owner.siteAdmin };
+  };
+  const db: FakeDb = {
+    receivers: new Map(),
+    nextId: 1,
+    toggles: {
+      version: opts.version ?? "5.5.0",
+      nodeNotFound: opts.nodeNotFound ?? "error",
+      externalURL: "",
+    },
+  };
+  const root = rootValue(db);
+  const deliveries: Delivery[] = [];
+  const operations: Array<{ query: string; variables: Record<string, unknown> }> = [];
+
+  const graphqlEndpoint = async (req: FakeRequest): Promise<FakeResponse> => {
+    if (req.method !== "POST") return text(405, "Method Not Allowed\n");
+    // AccessTokenAuthMiddleware (httpapi/auth.go): plain-text 401s, newline-terminated.
+    const auth = req.headers.authorization;
+    if (auth === undefined) return text(401, "Private mode requires authentication.\n");
+    const m = /^token(?:\s+(.*))?$/i.exec(auth.trim());
+    // Another scheme is ignored: the request is anonymous, and a private instance refuses it.
+    if (!m) return text(401, "Private mode requires authentication.\n");
+    const token = (m[1] ?? "").trim();
+    if (token === "" || /\s/.test(token)) return text(401, "Invalid Authorization header.\n");
+    const owner = tokens[token];
+    if (!owner) return text(401, "Invalid access token.\n");
+
+    let payload: { query?: unknown; variables?: unknown; operationName?: unknown };
+    try {
+      payload = JSON.parse(req.body.toString("utf8"));
+    } catch (err) {
+      return text(400, `${(err as Error).message}\n`);
+    }
+    if (typeof payload?.query !== "string")
+      return json(200, { errors: [{ message: "no query" }], data: null });
+    let document: ReturnType<typeof parse>;
+    try {
+      document = parse(payload.query);
+    } catch (err) {
+      return json(200, { errors: [{ message: (err as Error).message }] });
+    }
+    const invalid = validate(schema, document);
+    if (invalid.length > 0) return json(200, { errors: invalid.map((e) => e.toJSON()) });
+    const variables = (payload.variables ?? {}) as Record<string, unknown>;
+    operations.push({ query: payload.query, variables });
+    const result = await execute({
+      schema,
+      document,
+      rootValue: root,
+      contextValue: { user: userFor(owner) },
+      variableValues: variables,
+      operationName: typeof payload.operationName === "string" ? payload.operationName : undefined,
+    });
+    return json(200, {
+      ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}),
+      data: result.data ?? null,
+    });
+  };
+
+  // cmd/frontend/webhooks/webhooks.go, steps 1 and 2. Signatures are not checked here.
+  const deliveryEndpoint = (req: FakeRequest, raw: string): FakeResponse => {
+    if (req.method !== "POST") return text(405, "Method Not Allowed\n");
+    if (raw === "") return text(400, "missing uuid\n");
+    if (!UUID.test(raw)) return text(400, `Could not parse UUID from URL path ${JSON.stringify(raw)}.\n`);
+    const record = [...db.receivers.values()].find((r) => r.uuid === raw.toLowerCase());
+    if (!record) return text(404, "Could not find webhook with provided UUID.\n");
+    deliveries.push({
+      uuid: record.uuid,
+      receiverId: record.id,
+      codeHostKind: record.codeHostKind,
+      headers: req.headers,
+      body: req.body,
+      receivedAt: new Date(),
+    });
+    return { status: 200 };
+  };
+
+  const server = await startFakeServer(
+    (req) => {
+      if (req.path === "/.api/graphql") return graphqlEndpoint(req);
+      if (req.path.startsWith("/.api/webhooks/") || req.path === "/.api/webhooks") {
+        return deliveryEndpoint(req, decodeURIComponent(req.path.slice("/.api/webhooks/".length)));
+      }
+      return text(404, "404 page not found\n");
+    },
+    { port: opts.port },
+  );
+  db.toggles.externalURL = server.url;
+
+  const lookup = (key: string) =>
+    [...db.receivers.values()].find((r) => r.id === key || r.uuid === key || String(r.dbId) === key);
+
+  return Object.assign(server, {
+    receivers: () => [...db.receivers.values()].sort((a, b) => a.dbId - b.dbId),
+    receiver: lookup,
+    seed: (fields: { name: string; codeHostKind: string; codeHostURN: string; secret?: string | null }) =>
+      insertReceiver(db, fields, userFor({ username: "admin", siteAdmin: true })),
+    remove: (key: string) => {
+      const r = lookup(key);
+      return r ? db.receivers.delete(r.dbId) : false;
+    },
+    deliveries,
+    toggles: db.toggles,
+    tokens,
+    operations,
+  });
+}
+
+/** `Webhook:<n>` as a relay ID, for assertions. */
+export const relayIdOf = webhookId;
