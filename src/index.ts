@@ -9,3 +9,4 @@ export {
   BitbucketCloudWebhook,
   type BitbucketCloudWebhookArgs,
 } from "./resources/bitbucket-cloud-webhook";
+export { SourcegraphReceiver, type SourcegraphReceiverArgs } from "./resources/sourcegraph-receiver";
