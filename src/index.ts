@@ -1,12 +1,26 @@
+export type * from "./components/args";
+export {
+  type ReceiverSummary,
+  type RelayReceiver,
+  SourcegraphWebhooks,
+  type SourcegraphWebhooksArgs,
+} from "./components/sourcegraph-webhooks";
 export * as events from "./events";
+export {
+  type BitbucketCloudConnectionInput,
+  BitbucketCloudWebhook,
+  type BitbucketCloudWebhookArgs,
+} from "./resources/bitbucket-cloud-webhook";
 export {
   type BitbucketServerConnectionInput,
   BitbucketServerWebhook,
   type BitbucketServerWebhookArgs,
 } from "./resources/bitbucket-server-webhook";
 export {
-  type BitbucketCloudConnectionInput,
-  BitbucketCloudWebhook,
-  type BitbucketCloudWebhookArgs,
-} from "./resources/bitbucket-cloud-webhook";
+  type GitLabConnectionInput,
+  GitLabGroupHook,
+  type GitLabGroupHookArgs,
+  GitLabProjectHook,
+  type GitLabProjectHookArgs,
+} from "./resources/gitlab-hooks";
 export { SourcegraphReceiver, type SourcegraphReceiverArgs } from "./resources/sourcegraph-receiver";
