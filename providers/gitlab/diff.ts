@@ -1,0 +1,69 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { sameEvents } from "../events";
+import { containsUnknown } from "../shared";
+import type { HookScope } from "./events";
+import { DEFAULT_GITLAB_URL, type HookOutputs, normalizeInstanceUrl, ownerIdKey } from "./inputs";
+import { upgradeOutputs } from "./state";
+
+/** Whether the declared owner (`"123"` or a path) names the same project or group as the state. */
+function sameOwner(declared: unknown, stored: string | undefined, storedId: number | undefined): boolean {
+  if (declared === stored) return true;
+  // A path swapped for the project's numeric ID is the same project: no replacement.
+  return typeof declared === "string" && storedId !== undefined && declared === String(storedId);
+}
+
+function declaredInstance(news: Record<string, unknown>): unknown {
+  const g = news.gitlab as Record<string, unknown> | undefined;
+  if (containsUnknown(g)) return g;
+  const url = g?.url ?? DEFAULT_GITLAB_URL;
+  try {
+    return normalizeInstanceUrl(String(url));
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Local and pure (DESIGN section 4, rule 3): the instance and the project or group are replacements;
+ * the receiver URL, events (as sets), SSL flag, secret and token change in place. Values not known
+ * yet count as changes.
+ */
+export function diffHook(
+  scope: HookScope,
+  oldState: Record<string, unknown>,
+  news: Record<string, unknown>,
+): pulumi.dynamic.DiffResult {
+  const olds: HookOutputs = upgradeOutputs(oldState);
+  const replaces: string[] = [];
+  const changed: string[] = [];
+
+  const instance = declaredInstance(news);
+  if (containsUnknown(instance) || instance !== olds.gitlabUrl) replaces.push("gitlab");
+  const owner = news[scope];
+  if (containsUnknown(owner) || !sameOwner(owner, olds[scope], olds[ownerIdKey(scope)])) replaces.push(scope);
+
+  if (containsUnknown(news.url) || news.url !== olds.url) changed.push("url");
+  const events = news.events;
+  if (containsUnknown(events) || !Array.isArray(events) || !sameEvents(events as string[], olds.events)) {
+    changed.push("events");
+  }
+  const ssl = news.enableSslVerification ?? true;
+  if (containsUnknown(ssl) || ssl !== olds.enableSslVerification) changed.push("enableSslVerification");
+  if (containsUnknown(news.secret) || (news.secret ?? undefined) !== (olds.secret ?? undefined))
+    changed.push("secret");
+  const token = (news.gitlab as Record<string, unknown> | undefined)?.token;
+  if (
+    !replaces.includes("gitlab") &&
+    (containsUnknown(token) || (token ?? undefined) !== (olds.gitlabToken ?? undefined))
+  ) {
+    changed.push("gitlab");
+  }
+
+  return {
+    changes: replaces.length > 0 || changed.length > 0,
+    replaces,
+    // The new hook could be the old one (a project renamed, then adopted by URL), which a delete
+    // after the create would remove: delete first.
+    deleteBeforeReplace: replaces.length > 0,
+  };
+}

@@ -1,0 +1,114 @@
+// gitbeaker's HTTP requester, replaced by one that goes through our resilience layer. gitbeaker's
+// own requester retries 429/502 ten times within about 256 ms and ignores Retry-After
+// (jdalrymple/gitbeaker#3805); handing it this one means `send` is the only retry layer and no
+// gitbeaker rate limiter is ever built (limiters are made inside the requester it replaces).
+import type { ProjectHooks } from "@gitbeaker/rest";
+import { HttpError, type HttpMethod, redact, send } from "../http";
+
+type RequesterFn = NonNullable<ConstructorParameters<typeof ProjectHooks>[0]["requesterFn"]>;
+type ResourceOptions = Parameters<RequesterFn>[0];
+type Requester = ReturnType<RequesterFn>;
+type RequestOptions = NonNullable<Parameters<Requester["get"]>[1]>;
+
+/** A non-2xx answer from GitLab, with GitLab's `message` or `error` text when it sent one. */
+export class GitLabHttpError extends HttpError {
+  constructor(
+    message: string,
+    status: number,
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    readonly method: HttpMethod,
+    /** GitLab's `message` (`"404 Project Not Found"`) or `error` (`"404 Not Found"` for an unknown route). */
+    readonly gitlabMessage: string,
+    /** True when the answer came as `{"error": ...}`: Grape's shape for a route that does not exist. */
+    readonly routeError: boolean,
+  ) {
+    super(message, status, url, body, headers);
+  }
+}
+
+// gitbeaker sends camelCase option names through xcase; GitLab wants snake_case.
+const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function query(params: Record<string, unknown> | undefined): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v !== undefined && v !== null) q.append(snake(k), String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+function parseGitLabMessage(body: string): { text: string; routeError: boolean } {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
+    if (parsed && typeof parsed === "object") {
+      if (parsed.message !== undefined) {
+        return {
+          text: typeof parsed.message === "string" ? parsed.message : JSON.stringify(parsed.message),
+          routeError: false,
+        };
+      }
+      if (typeof parsed.error === "string") return { text: parsed.error, routeError: true };
+    }
+  } catch {
+    // Not JSON: a proxy's page, for instance.
+  }
+  return { text: body.slice(0, 200), routeError: false };
+}
+
+/**
+ * A gitbeaker `requesterFn` whose calls go through `send` (timeouts, backoff honouring
+ * Retry-After, one limiter per origin). Non-2xx answers throw `GitLabHttpError`; a POST whose
+ * outcome is unknown throws `AmbiguousRequestError` from `send`. `secrets` are redacted from errors.
+ */
+export function createRequester(secrets: ReadonlyArray<string | undefined>): RequesterFn {
+  return (service: ResourceOptions): Requester => {
+    const call = async (method: HttpMethod, endpoint: string, options: RequestOptions = {}) => {
+      const headers: Record<string, string> = { accept: "application/json", ...service.headers };
+      for (const [name, value] of Object.entries(service.authHeaders)) headers[name] = await value();
+      if (options.sudo !== undefined) headers.sudo = String(options.sudo);
+      let body: string | undefined;
+      if (options.body instanceof FormData)
+        throw new Error("form uploads are not supported by this requester");
+      if (options.body && Object.keys(options.body).length > 0) {
+        const snaked: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(options.body)) snaked[snake(k)] = v;
+        body = JSON.stringify(snaked);
+        headers["content-type"] = "application/json";
+      }
+      const url = `${service.url.replace(/\/+$/, "")}/${endpoint}${query(options.searchParams)}`;
+      const res = await send({ method, url, headers, body, service: "GitLab", secrets });
+      if (res.status < 200 || res.status >= 300) {
+        const { text, routeError } = parseGitLabMessage(res.body);
+        const path = new URL(url).pathname;
+        throw new GitLabHttpError(
+          redact(`GitLab answered ${res.status} to ${method} ${path}: ${text}`, secrets),
+          res.status,
+          url,
+          redact(res.body, secrets),
+          res.headers,
+          method,
+          redact(text, secrets),
+          routeError,
+        );
+      }
+      const type = (res.headers["content-type"] ?? "").split(";")[0]!.trim();
+      let parsed: unknown = null;
+      if (res.status !== 204 && res.body !== "") {
+        parsed = type === "application/json" ? JSON.parse(res.body) : res.body;
+      }
+      return { body: parsed, headers: res.headers, status: res.status };
+    };
+    // gitbeaker types each method as generic in the body type it expects; the JSON we parsed is it.
+    const requester = {
+      get: (endpoint: string, options?: RequestOptions) => call("GET", endpoint, options),
+      post: (endpoint: string, options?: RequestOptions) => call("POST", endpoint, options),
+      put: (endpoint: string, options?: RequestOptions) => call("PUT", endpoint, options),
+      patch: (endpoint: string, options?: RequestOptions) => call("PATCH", endpoint, options),
+      delete: (endpoint: string, options?: RequestOptions) => call("DELETE", endpoint, options),
+    };
+    return requester as unknown as Requester;
+  };
+}
