@@ -71,6 +71,8 @@ export interface SourcegraphFake extends FakeServer {
   readonly deliveries: Delivery[];
   readonly toggles: Toggles;
   readonly tokens: Record<string, TokenOwner>;
+  /** Forgets every receiver, delivery and operation, restarts IDs at 1 and restores the toggles. */
+  reset(): void;
   /** GraphQL requests that reached the resolvers: operation text and variables. */
   readonly operations: Array<{ query: string; variables: Record<string, unknown> }>;
 }
@@ -191,6 +193,16 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
     remove: (key: string) => {
       const r = lookup(key);
       return r ? db.receivers.delete(r.dbId) : false;
+    },
+    reset: () => {
+      db.receivers.clear();
+      db.nextId = 1;
+      deliveries.length = 0;
+      operations.length = 0;
+      db.toggles.version = opts.version ?? "5.5.0";
+      db.toggles.nodeNotFound = opts.nodeNotFound ?? "error";
+      db.toggles.externalURL = server.url;
+      server.clearFaults();
     },
     deliveries,
     toggles: db.toggles,
