@@ -1,0 +1,163 @@
+// The root program's stack config: one key per argument of SourcegraphWebhooks, validated with zod
+// so every mistake names the config key (`sourcegraph-webhooks:gitlab[0].projects[1]`) and what
+// is valid, before anything is registered.
+import { z } from "zod";
+import type { SourcegraphWebhooksArgs } from "../components/args";
+import { validateDeclaration } from "../components/sourcegraph-webhooks";
+
+/** A strict object whose "unknown key" message lists the keys that are valid there. */
+function obj<T extends z.ZodRawShape>(shape: T) {
+  const valid = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; valid: ${valid}`
+        : undefined,
+  });
+}
+
+const url = z.string({ error: "expected a URL string such as https://host.example.com" }).check(
+  z.refine((v) => /^https?:\/\/[^/\s]+/.test(v), {
+    error: "expected a URL such as https://host.example.com",
+  }),
+);
+const nonEmpty = z.string({ error: "expected a string" }).min(1, { error: "must not be empty" });
+const names = z.array(nonEmpty, { error: "expected a list of strings" });
+const ids = z.array(z.union([nonEmpty, z.number().int().positive()]), {
+  error: "expected a list of IDs (numbers) or full paths (strings)",
+});
+const features = z.array(z.enum(["batchChanges", "push", "permissions"]), {
+  error: "expected a list of features: batchChanges, push, permissions",
+});
+
+const common = {
+  name: z
+    .string({ error: "expected a string" })
+    .regex(/^[A-Za-z0-9._-]+$/, { error: "use letters, digits, '.', '_' and '-' only" })
+    .optional(),
+  features: features.optional(),
+  events: names.optional(),
+  secret: nonEmpty.optional(),
+  receiverName: nonEmpty.optional(),
+  adopt: z.boolean({ error: "expected true or false" }).optional(),
+};
+
+export const configSchema = {
+  sourcegraph: obj({ endpoint: url.optional(), accessToken: nonEmpty.optional() }),
+  github: z.array(
+    obj({
+      ...common,
+      url: url.optional(),
+      token: nonEmpty.optional(),
+      organizations: names.optional(),
+      repositories: names.optional(),
+    }),
+    { error: "expected a list of GitHub connections" },
+  ),
+  gitlab: z.array(
+    obj({
+      ...common,
+      url: url.optional(),
+      token: nonEmpty.optional(),
+      projects: ids.optional(),
+      groups: ids.optional(),
+      enableSslVerification: z.boolean({ error: "expected true or false" }).optional(),
+    }),
+    { error: "expected a list of GitLab connections" },
+  ),
+  bitbucketServer: z.array(
+    obj({
+      ...common,
+      url: url.optional(),
+      token: nonEmpty.optional(),
+      username: nonEmpty.optional(),
+      password: nonEmpty.optional(),
+      scopes: names.optional(),
+    }),
+    { error: "expected a list of Bitbucket Server connections" },
+  ),
+  bitbucketCloud: z.array(
+    obj({
+      ...common,
+      secret: z
+        .union([nonEmpty, z.literal(false)], { error: "expected a string, or false for no secret" })
+        .optional(),
+      url: url.optional(),
+      apiUrl: url.optional(),
+      token: nonEmpty.optional(),
+      email: nonEmpty.optional(),
+      apiToken: nonEmpty.optional(),
+      workspaces: names.optional(),
+      repositories: names.optional(),
+      description: z.string({ error: "expected a string" }).optional(),
+    }),
+    { error: "expected a list of Bitbucket Cloud connections" },
+  ),
+  relay: obj({ publicUrl: url }),
+} as const;
+
+export type ConfigKey = keyof typeof configSchema;
+export const CONFIG_KEYS = Object.keys(configSchema) as ConfigKey[];
+
+/** A config problem: the message names the full key and what is valid. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack config:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `[0, "projects", 1]` as `[0].projects[1]`. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+}
+
+/**
+ * Reads the declaration from a stack's config (the engine passes each value as a string; objects
+ * and lists as JSON). `all` is every config value (`pulumi.runtime.allConfig()`), `project` the
+ * config namespace. Throws a ConfigError listing every problem found.
+ */
+export function readDeclaration(project: string, all: Record<string, string>): SourcegraphWebhooksArgs {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [fullKey, raw] of Object.entries(all)) {
+    if (!fullKey.startsWith(`${project}:`)) continue;
+    const key = fullKey.slice(project.length + 1);
+    if (!(CONFIG_KEYS as string[]).includes(key)) {
+      problems.push(
+        `${fullKey}: unknown config key; valid: ${CONFIG_KEYS.map((k) => `${project}:${k}`).join(", ")}`,
+      );
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      problems.push(
+        `${fullKey}: expected ${key === "sourcegraph" || key === "relay" ? "an object" : "a list"} (YAML), got the text "${raw.slice(0, 40)}"`,
+      );
+      continue;
+    }
+    const parsed = configSchema[key as ConfigKey].safeParse(value);
+    if (parsed.success) {
+      out[key] = parsed.data;
+    } else {
+      for (const issue of parsed.error.issues)
+        problems.push(`${fullKey}${pathText(issue.path)}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const args = out as SourcegraphWebhooksArgs;
+  try {
+    validateDeclaration(args);
+  } catch (err) {
+    const message = (err as Error).message;
+    // The component's messages start with the argument path, which is the config key here.
+    throw new ConfigError([
+      message.startsWith("SourcegraphWebhooks: ")
+        ? `${project}: ${message.slice("SourcegraphWebhooks: ".length)} (set them with pulumi config set --path)`
+        : `${project}:${message}`,
+    ]);
+  }
+  return args;
+}

@@ -1,0 +1,13 @@
+// The root program that `Pulumi.yaml` runs: the whole declaration comes from the stack's config
+// (`Pulumi.<stack>.yaml`), so a GitOps pipeline changes webhooks by changing that file.
+import * as pulumi from "@pulumi/pulumi";
+import { SourcegraphWebhooks } from "../components/sourcegraph-webhooks";
+import { readDeclaration } from "./config";
+
+const declaration = readDeclaration(pulumi.getProject(), pulumi.runtime.allConfig());
+const webhooks = new SourcegraphWebhooks("sourcegraph", declaration);
+
+/** Every receiver: connection, kind, code host URL, UUID, receiver URL and delivery URL. */
+export const receivers = webhooks.receivers;
+/** The relay's receivers file (a secret): `pulumi stack output --show-secrets relayReceiversFile > receivers.json`. */
+export const relayReceiversFile = webhooks.relayReceiversFile;

@@ -1,0 +1,159 @@
+// BitbucketServerWebhook under pulumi.runtime.setMocks. The mock engine below does what the real
+// one does with a dynamic resource: runs the provider's check (failures become the error), and
+// marks the outputs named in additionalSecretOutputs as secret.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkInputs } from "../../providers/bitbucket-server";
+import { BitbucketServerWebhook } from "../../src";
+import { isSecretValue, resolved, secretValue, unsecret } from "./mock-engine";
+
+const TYPE = "pulumi-nodejs:dynamic/bitbucketserver:Webhook";
+const TOKEN = "mock-bbs-token-123";
+const PASSWORD = "mock-bbs-password-456";
+const SECRET = "mock-webhook-secret-789";
+const RECEIVER = "https://sourcegraph.example.com/.api/webhooks/2d9e6c53-4a0e-4c1f-9e0e-1f1f6d0d8f00";
+
+interface Registration {
+  name: string;
+  type: string;
+  inputs: Record<string, any>;
+  additionalSecretOutputs: string[];
+}
+const registered: Registration[] = [];
+let pendingSecretOutputs: string[] = [];
+
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const additionalSecretOutputs = pendingSecretOutputs;
+        registered.push({ name: args.name, type: args.type, inputs: args.inputs, additionalSecretOutputs });
+        if (args.type !== TYPE) return { id: `${args.name}-id`, state: args.inputs };
+        const { __provider, ...plain } = unsecret(args.inputs);
+        const { inputs, failures } = checkInputs(plain);
+        if (failures.length > 0) {
+          throw new Error(failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
+        }
+        const outs: Record<string, unknown> = {
+          ...inputs,
+          webhookId: 42,
+          remoteScope: inputs.scope,
+          schemaVersion: 1,
+        };
+        for (const key of additionalSecretOutputs) {
+          if (outs[key] !== undefined) outs[key] = secretValue(outs[key]);
+        }
+        return { id: "42", state: outs };
+      },
+      call: (args) => args.inputs,
+    },
+    "sgw",
+    "test",
+    false,
+  );
+  // Let the mock engine see what the SDK sends the real one.
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    pendingSecretOutputs = req.getAdditionalsecretoutputsList();
+    return register(req, callback);
+  };
+});
+
+async function settled(r: pulumi.Resource): Promise<void> {
+  await resolved(r.urn);
+}
+
+describe("BitbucketServerWebhook under mocks", () => {
+  it("registers the type token with the default name and scope, and secrets as secrets", async () => {
+    const hook = new BitbucketServerWebhook("main", {
+      bitbucketServer: { url: "https://bitbucket.example.com", token: TOKEN },
+      url: RECEIVER,
+      secret: SECRET,
+    });
+    await settled(hook);
+    const reg = registered.find((r) => r.name === "main")!;
+    expect(reg.type).toBe(TYPE);
+    expect(reg.inputs.webhookName).toBe("sgw-test-main");
+    expect(reg.inputs.scope).toBe("global");
+    expect(isSecretValue(reg.inputs.secret)).toBe(true);
+    expect(isSecretValue(reg.inputs.bitbucketServer)).toBe(true);
+    expect(unsecret(reg.inputs.bitbucketServer)).toEqual({
+      url: "https://bitbucket.example.com",
+      token: TOKEN,
+    });
+    expect(reg.additionalSecretOutputs).toEqual(expect.arrayContaining(["secret", "bitbucketServer"]));
+
+    expect(typeof reg.inputs.__provider).toBe("string");
+    expect(reg.inputs.__provider).toContain("pulumi-sourcegraph-webhooks/providers/");
+    expect(reg.inputs.__provider).toContain("bitbucket-server");
+    for (const s of [TOKEN, SECRET, PASSWORD]) expect(reg.inputs.__provider).not.toContain(s);
+  });
+
+  it("gives secret outputs as secrets and the rest in the clear", async () => {
+    const hook = new BitbucketServerWebhook("outs", {
+      bitbucketServer: { url: "https://bitbucket.example.com/", username: "admin", password: PASSWORD },
+      webhookName: "explicit-name",
+      scope: "repository:PROJ/repo-one",
+      url: RECEIVER,
+      secret: SECRET,
+      events: ["repo:refs_changed", "pr:activity:merge"],
+    });
+    expect(await pulumi.isSecret(hook.secret)).toBe(true);
+    expect(await resolved(hook.secret)).toBe(SECRET);
+    const plain = {
+      webhookId: 42,
+      instanceUrl: "https://bitbucket.example.com",
+      webhookName: "explicit-name",
+      scope: "repository:PROJ/repo-one",
+      url: RECEIVER,
+      events: ["pr:activity:merge", "repo:refs_changed"],
+      schemaVersion: 1,
+    };
+    for (const [key, value] of Object.entries(plain)) {
+      const out = (hook as any)[key] as pulumi.Output<unknown>;
+      expect(await pulumi.isSecret(out), key).toBe(false);
+      const v = await resolved(out);
+      expect(v, key).toEqual(value);
+      for (const s of [PASSWORD, SECRET]) expect(JSON.stringify(v)).not.toContain(s);
+    }
+    const reg = registered.find((r) => r.name === "outs")!;
+    expect(unsecret(reg.inputs.bitbucketServer).password).toBe(PASSWORD);
+    expect(reg.inputs.__provider).not.toContain(PASSWORD);
+  });
+
+  it("leaves credentials out entirely when they come from the environment", async () => {
+    const hook = new BitbucketServerWebhook("envcreds", { url: RECEIVER, secret: SECRET, webhookName: "e" });
+    process.env.BITBUCKET_SERVER_URL = "https://bbs.example.com";
+    try {
+      await settled(hook);
+    } finally {
+      delete process.env.BITBUCKET_SERVER_URL;
+    }
+    const reg = registered.find((r) => r.name === "envcreds")!;
+    expect(reg.inputs.bitbucketServer).toBeUndefined();
+  });
+
+  it("fails with the check's message for an invalid scope or event", async () => {
+    process.env.BITBUCKET_SERVER_URL = "https://bbs.example.com";
+    try {
+      const hook = new BitbucketServerWebhook("bad", {
+        url: RECEIVER,
+        secret: SECRET,
+        scope: "repository:PROJ",
+        events: ["pr:opened"],
+      });
+      const err = await new Promise<unknown>((resolve) => {
+        hook.urn.apply(() => resolve(undefined));
+        process.once("unhandledRejection", resolve);
+        setTimeout(() => resolve(new Error("timeout")), 2_000);
+      });
+      expect(String(err)).toContain(
+        'scope: scope "repository:PROJ" must be "repository:<PROJECT KEY>/<repository slug>"',
+      );
+      expect(String(err)).toContain('events: unknown bitbucketServer event "pr:opened"');
+    } finally {
+      delete process.env.BITBUCKET_SERVER_URL;
+    }
+  });
+});
