@@ -143,11 +143,19 @@ describe("BitbucketServerWebhook under mocks", () => {
         scope: "repository:PROJ",
         events: ["pr:opened"],
       });
-      const err = await new Promise<unknown>((resolve) => {
-        hook.urn.apply(() => resolve(undefined));
-        process.once("unhandledRejection", resolve);
-        setTimeout(() => resolve(new Error("timeout")), 2_000);
-      });
+      // The SDK rejects every output of a resource the engine refused; handle them all so none
+      // is left unhandled, and read the error from the URN.
+      for (const value of [hook.urn, hook.id, ...Object.values(hook)]) {
+        if (pulumi.Output.isInstance(value)) {
+          const o = value as any;
+          for (const p of [o.promise(), o.isKnown, o.isSecret, o.allResources?.()])
+            p?.catch?.(() => undefined);
+        }
+      }
+      const err = await (hook.urn as any).promise().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(String(err)).toContain(
         'scope: scope "repository:PROJ" must be "repository:<PROJECT KEY>/<repository slug>"',
       );
