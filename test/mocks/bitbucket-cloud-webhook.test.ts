@@ -24,7 +24,7 @@ function isSecret(v: unknown): boolean {
 function unsecret(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unsecret);
   if (v && typeof v === "object") {
-    if (SIG in v) return unsecret((v as { value: unknown }).value);
+    if (SIG in v) return unsecret((v as unknown as { value: unknown }).value);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)]));
   }
   return v;
@@ -86,7 +86,7 @@ describe("BitbucketCloudWebhook under mocks", () => {
 
     expect(await pulumi.isSecret(hook.secret)).toBe(true);
     expect(await value(hook.secret)).toBe(SECRET);
-    for (const o of [
+    const plain: pulumi.Output<unknown>[] = [
       hook.uuid,
       hook.apiUrl,
       hook.workspace,
@@ -94,9 +94,10 @@ describe("BitbucketCloudWebhook under mocks", () => {
       hook.url,
       hook.events,
       hook.description,
-    ]) {
+    ];
+    for (const o of plain) {
       expect(await pulumi.isSecret(o)).toBe(false);
-      const v = JSON.stringify(await value(o as pulumi.Output<unknown>));
+      const v = JSON.stringify(await value(o));
       for (const s of [TOKEN, SECRET]) expect(v).not.toContain(s);
     }
     expect(await value(hook.apiUrl)).toBe("https://api.bitbucket.org/2.0");
