@@ -1,0 +1,69 @@
+// The examples are programs users copy: they must type-check against the package as it is now.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "../..");
+const EXAMPLES = path.join(ROOT, "examples");
+const TSC = require.resolve("typescript/bin/tsc");
+
+function tsc(project: string): { ok: boolean; output: string } {
+  try {
+    execFileSync(process.execPath, [TSC, "-p", project], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+    return { ok: true, output: "" };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+  }
+}
+
+const examples = readdirSync(EXAMPLES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+describe("examples/", () => {
+  it("has the five scenarios, each a runnable program with a README", () => {
+    expect(examples).toEqual([
+      "bitbucket-cloud-workspace",
+      "bitbucket-server",
+      "everything-behind-relay",
+      "github-organization",
+      "gitlab-projects",
+    ]);
+    for (const name of examples) {
+      for (const file of ["package.json", "Pulumi.yaml", "index.ts", "README.md", "tsconfig.json"]) {
+        expect(existsSync(path.join(EXAMPLES, name, file)), `${name}/${file}`).toBe(true);
+      }
+      const pkg = JSON.parse(readFileSync(path.join(EXAMPLES, name, "package.json"), "utf8"));
+      expect(pkg.dependencies["pulumi-sourcegraph-webhooks"]).toBe("file:../..");
+      expect(readFileSync(path.join(EXAMPLES, name, "Pulumi.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
+    }
+  });
+
+  it("type-check against the package source", () => {
+    const result = tsc(path.join(EXAMPLES, "tsconfig.json"));
+    expect(result.output).toBe("");
+    expect(result.ok).toBe(true);
+  });
+
+  it("the check catches an example that no longer matches the API", () => {
+    const dir = mkdtempSync(path.join(EXAMPLES, ".canary-"));
+    try {
+      writeFileSync(
+        path.join(dir, "index.ts"),
+        'import { SourcegraphWebhooks } from "pulumi-sourcegraph-webhooks";\nnew SourcegraphWebhooks("x", { gitlab: [{ project: ["a/b"] }] });\n',
+      );
+      writeFileSync(
+        path.join(dir, "tsconfig.json"),
+        JSON.stringify({ extends: "../tsconfig.json", include: ["index.ts"] }),
+      );
+      const result = tsc(path.join(dir, "tsconfig.json"));
+      expect(result.ok).toBe(false);
+      expect(result.output).toContain("'project' does not exist");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
