@@ -130,7 +130,7 @@ export function checkHook(scope: HookScope, news: Record<string, unknown>): pulu
     else if (wrongScope.length > 0) {
       fail(
         "events",
-        `${wrongScope.map((n) => `"${n}"`).join(", ")} ${wrongScope.length > 1 ? "are" : "is"} not ${scope} hook event${wrongScope.length > 1 ? "s" : ""}; valid: ${HOOK_EVENTS[scope].join(", ")}`,
+        `${wrongScope.map((n) => `"${n}"`).join(", ")} ${wrongScope.length > 1 ? `are not ${scope} hook events` : `is not a ${scope} hook event`}; valid: ${HOOK_EVENTS[scope].join(", ")}`,
       );
     } else out.events = normalizeEvents(names);
   }
