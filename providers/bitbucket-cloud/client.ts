@@ -250,6 +250,8 @@ export class HookClient {
           `${where}: the credentials lack permission to manage webhooks${detail}. ` +
           `An access token needs the "webhook" scope (Webhooks: Read and write); an Atlassian API token needs ` +
           `read:webhook:bitbucket, write:webhook:bitbucket and delete:webhook:bitbucket; ` +
+          `subscribing to events also needs read access to repositories and pull requests ` +
+          `(scopes repository and pullrequest, or read:repository:bitbucket and read:pullrequest:bitbucket); ` +
           `and the account must be an administrator of ${this.scope.repository ? `repository ${this.target}` : `workspace ${this.target}`}`
         );
       case 404:
