@@ -171,7 +171,7 @@ describe("drift", () => {
     bbs.edit(inputs.webhookName, {
       events: ["pr", "repo"],
       endpoint: "https://elsewhere.example.com/x",
-      secret: null as unknown as string,
+      secret: null,
     });
     const read = await provider.read(created.id, created.outs);
     expect(read.props).toMatchObject({

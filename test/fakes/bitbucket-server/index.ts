@@ -86,7 +86,13 @@ export interface BitbucketServerFake {
   webhooks(): ListedWebhook[];
   webhook(name: string): ListedWebhook | undefined;
   /** Changes a hook behind the provider's back (drift), as an admin would in the plugin's UI. */
-  edit(name: string, patch: Partial<Omit<ListedWebhook, "id" | "events">> & { events?: string[] }): void;
+  edit(
+    name: string,
+    patch: Partial<Omit<ListedWebhook, "id" | "events" | "secret">> & {
+      events?: string[];
+      secret?: string | null;
+    },
+  ): void;
   /** Removes a hook behind the provider's back. */
   remove(name: string): void;
   setPluginInstalled(installed: boolean): void;
