@@ -217,3 +217,10 @@ describe("group hooks on a tier without them, through the host", () => {
     }
   });
 });
+
+describe("the host's log", () => {
+  it("holds no token or secret after every call above", () => {
+    expect(host.stderr.length).toBeGreaterThanOrEqual(0);
+    clean(host.stderr.join(""));
+  });
+});
