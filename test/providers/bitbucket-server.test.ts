@@ -333,6 +333,15 @@ describe("errors", () => {
     );
   });
 
+  it("reports what the plugin rejected with 422 (inputs that skipped check)", async () => {
+    const inputs = await checked();
+    const err = await errorOf(provider.create({ ...inputs, scope: "org:acme" }));
+    expect(err.message).toBe(
+      `the Sourcegraph plugin at ${bbs.url} rejected webhook "${inputs.webhookName}" (422): Invalid scope: org:acme`,
+    );
+    expect(bbs.webhook(inputs.webhookName)).toBeUndefined();
+  });
+
   it("keeps secrets and tokens out of other errors", async () => {
     const inputs = await checked();
     bbs.server.inject({
