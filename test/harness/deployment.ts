@@ -38,7 +38,7 @@ export interface Step {
 function unwrap(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(unwrap);
   if (v && typeof v === "object") {
-    if (SECRET_SIG in v) return unwrap((v as { value: unknown }).value);
+    if (SECRET_SIG in v) return unwrap((v as unknown as { value: unknown }).value);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
   }
   return v;
