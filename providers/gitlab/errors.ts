@@ -41,7 +41,7 @@ export function unauthorizedMessage(instance: string, source: string | undefined
 export function forbiddenMessage(scope: HookScope, owner: string, instance: string): string {
   return scope === "project"
     ? `GitLab at ${instance} answered 403 on project "${owner}": managing project hooks needs the Maintainer or Owner role on the project and a token with the api scope`
-    : `GitLab at ${instance} answered 403 on group "${owner}": managing group hooks needs the Owner role on the group and a token with the api scope`;
+    : `GitLab at ${instance} answered 403 on group "${owner}": managing group hooks needs the Owner role on the group, a token with the api scope, and GitLab Premium or Ultimate`;
 }
 
 export function notFoundMessage(scope: HookScope, owner: string, instance: string): string {
@@ -78,7 +78,7 @@ async function describe(err: unknown, ctx: ErrorContext, client?: HookClient): P
     case 404: {
       const kind = notFoundKind(err);
       if (kind === "project" || kind === "group") return new Error(notFoundMessage(scope, owner, instance));
-      if (scope === "group" && (kind === "route" || kind === "other") && client) {
+      if (scope === "group" && client && /\/hooks$/.test(new URL(err.url).pathname)) {
         // Without Premium the group hook routes do not exist at all: tell that from a missing group.
         const exists = await client.ownerExists(owner).catch(() => undefined);
         if (exists === true) return new Error(tierMessage(owner, instance));

@@ -377,6 +377,19 @@ describe("GitLab errors that name the fix", () => {
     expect(missing.message).toContain(`GitLab group "ghost" was not found at ${fake.url} (404)`);
   });
 
+  it("group hooks on a tier that answers a plain 404 message on the hooks route", async () => {
+    fake.inject({
+      kind: "status",
+      status: 404,
+      body: JSON.stringify({ message: "404 Not Found" }),
+      match: (r) => r.path === "/api/v4/groups/acme/hooks",
+    });
+    const err = await errorOf(
+      groupHookProvider.create({ gitlab: { url: fake.url, token: OWNER }, group: "acme", url: RECEIVER }),
+    );
+    expect(err.message).toContain(`group webhooks are not available on GitLab at ${fake.url}`);
+  });
+
   it("group hooks need the Owner role", async () => {
     const err = await errorOf(
       groupHookProvider.create({
@@ -386,7 +399,7 @@ describe("GitLab errors that name the fix", () => {
       }),
     );
     expect(err.message).toBe(
-      `GitLab at ${fake.url} answered 403 on group "acme": managing group hooks needs the Owner role on the group and a token with the api scope`,
+      `GitLab at ${fake.url} answered 403 on group "acme": managing group hooks needs the Owner role on the group, a token with the api scope, and GitLab Premium or Ultimate`,
     );
   });
 
