@@ -4,6 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SourcegraphWebhooks } from "../../src/components/sourcegraph-webhooks";
+import { readDeclaration } from "../../src/program/config";
+import { Deployment } from "../harness/deployment";
+import { ProviderHost } from "../harness/provider-host";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CLI = path.join(ROOT, "dist/src/cli/main.js");
@@ -118,6 +122,35 @@ describe("sg-webhooks sandbox", () => {
     await waitForLine(/delivery GITLAB try: push: accepted/);
     expect((await add("wrong")).status).toBe(201);
     await waitForLine(/delivery GITLAB try: refused 40\d/);
+  });
+
+  it("the root program deploys Pulumi.sandbox.yaml against the fakes, and every test delivery is accepted", async () => {
+    const yaml = require("js-yaml") as { load(text: string): any };
+    const doc = yaml.load(readFileSync(path.join(dir, "Pulumi.sandbox.yaml"), "utf8"));
+    const config = Object.fromEntries(
+      Object.entries(doc.config as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(v)]),
+    );
+    const declaration = readDeclaration("sourcegraph-webhooks", config);
+    const host = await ProviderHost.start({
+      env: { PATH: process.env.PATH, SG_WEBHOOKS_RETRY_BASE_MS: "5" },
+    });
+    try {
+      const engine = new Deployment(host, "sourcegraph-webhooks", "sandbox");
+      const steps = await engine.up(() => new SourcegraphWebhooks("sourcegraph", declaration));
+      // 3 receivers, 2 GitLab hooks, 1 Bitbucket Server webhook, 2 Bitbucket Cloud hooks.
+      expect(steps.filter((s) => s.op === "create")).toHaveLength(8);
+      await waitForLine(
+        /delivery GITLAB sourcegraph-webhooks-sandbox-sourcegraph-gitlab-\S+: push: accepted/,
+      );
+      await waitForLine(/delivery BITBUCKETSERVER sourcegraph-webhooks-sandbox-\S+: \S+: accepted/);
+      await waitForLine(/delivery BITBUCKETCLOUD sourcegraph-webhooks-sandbox-\S+: repo:push: accepted/);
+      expect(
+        lines.filter((l) => l.includes("refused") && l.includes("sourcegraph-webhooks-sandbox")),
+      ).toEqual([]);
+      await engine.destroy();
+    } finally {
+      await host.close();
+    }
   });
 
   it("stops on SIGINT and closes every fake", async () => {
