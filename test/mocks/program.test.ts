@@ -1,6 +1,6 @@
 // The root program (what Pulumi.yaml runs) under mocks, fed the stack config as the engine feeds it:
 // every value a string, objects and lists as JSON, and the keys set with --secret listed as secret.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -141,6 +141,21 @@ describe("the root program", () => {
       "sourcegraph-webhooks:gitlab[0].projects: expected a list of IDs (numbers) or full paths (strings)",
     );
     expect(registered).toEqual([]);
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  it("runs the built program with the local backend, and the build produces it", () => {
+    const project = yaml.load(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    expect(project.name).toBe(PROJECT);
+    expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: false } });
+    expect(project.main).toBe("dist/src/program/index.js");
+    expect(project.backend).toEqual({ url: "file://~" });
+    // The build (global set-up, or `npm ci` through the prepare script) emits the program there.
+    expect(existsSync(path.join(ROOT, project.main))).toBe(true);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(pkg.files).toEqual(expect.arrayContaining(["dist", "Pulumi.yaml", "Pulumi.example.yaml"]));
+    expect(pkg.scripts.prepare).toContain("tsc");
   });
 });
 
