@@ -59,9 +59,10 @@ export async function graphql<T>(
     });
   } catch (err) {
     if (err instanceof ConnectionError) {
+      const why = err.message.replace(`Sourcegraph at ${new URL(conn.endpoint).origin} `, "");
       throw new SourcegraphError(
         clean(
-          `Cannot reach Sourcegraph at ${conn.endpoint}: ${err.message} (set sourcegraph.endpoint or SRC_ENDPOINT; an existing receiver uses the endpoint stored in the state)`,
+          `Cannot reach Sourcegraph at ${conn.endpoint}: ${why} (set sourcegraph.endpoint or SRC_ENDPOINT; an existing receiver uses the endpoint stored in the state)`,
         ),
         "unreachable",
       );
@@ -83,14 +84,16 @@ export async function graphql<T>(
       "forbidden",
     );
   }
-  if (res.status !== 200 || body === undefined || typeof body !== "object") {
+  if (res.status !== 200 || body === null || typeof body !== "object") {
     const excerpt = res.body.trim().slice(0, 200);
-    throw new SourcegraphError(
-      clean(
-        `Sourcegraph at ${conn.endpoint} answered ${res.status} to ${operation}${excerpt ? `: ${excerpt}` : ""} (is ${conn.endpoint} the URL of a Sourcegraph instance, without /.api?)`,
-      ),
-      "http",
-    );
+    const answered = `Sourcegraph at ${conn.endpoint} answered ${res.status} to ${operation}${excerpt ? `: ${excerpt}` : ""}`;
+    const hint =
+      res.status === 429
+        ? `still rate limited after ${res.attempts} attempts; try again later`
+        : res.status >= 500
+          ? `Sourcegraph is failing or unavailable (${res.attempts} attempts); try again later`
+          : `is ${conn.endpoint} the URL of a Sourcegraph instance, without /.api?`;
+    throw new SourcegraphError(clean(`${answered} (${hint})`), "http");
   }
   const messages = (body.errors ?? []).map((e) => String(e.message));
   if (messages.length > 0) {
@@ -102,6 +105,12 @@ export async function graphql<T>(
     throw new SourcegraphError(
       clean(`Sourcegraph at ${conn.endpoint} refused ${operation}: ${messages.join("; ")}`),
       notFound ? "notFound" : "graphql",
+    );
+  }
+  if (body.data === null || body.data === undefined) {
+    throw new SourcegraphError(
+      clean(`Sourcegraph at ${conn.endpoint} answered ${operation} with neither data nor errors`),
+      "http",
     );
   }
   return body.data as T;

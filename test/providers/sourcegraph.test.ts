@@ -343,6 +343,14 @@ describe("SourcegraphReceiver provider: errors name the fix", () => {
     expect(message).toMatch(new RegExp(`^Cannot reach Sourcegraph at ${fake.url}: .*timed out after 100 ms`));
   });
 
+  it("a Sourcegraph that keeps failing", async () => {
+    process.env.SG_WEBHOOKS_RETRY_ATTEMPTS = "2";
+    fake.inject({ kind: "status", status: 503, times: 2 });
+    expect(await rejection(provider.create(await checked()))).toBe(
+      `Sourcegraph at ${fake.url} answered 503 to Receivers: Service Unavailable (Sourcegraph is failing or unavailable (2 attempts); try again later)`,
+    );
+  });
+
   it("Sourcegraph older than 5.5 refusing a Bitbucket Cloud secret", async () => {
     fake.toggles.version = "5.4.0";
     const message = await rejection(

@@ -71,7 +71,7 @@ export interface SourcegraphFake extends FakeServer {
   readonly deliveries: Delivery[];
   readonly toggles: Toggles;
   readonly tokens: Record<string, TokenOwner>;
-  /** Forgets every receiver, delivery and operation, restarts IDs at 1 and restores the toggles. */
+  /** Forgets every receiver, delivery, operation, logged request and fault, restarts IDs at 1 and restores the toggles. */
   reset(): void;
   /** GraphQL requests that reached the resolvers: operation text and variables. */
   readonly operations: Array<{ query: string; variables: Record<string, unknown> }>;
@@ -203,6 +203,7 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
       db.toggles.nodeNotFound = opts.nodeNotFound ?? "error";
       db.toggles.externalURL = server.url;
       server.clearFaults();
+      server.log.length = 0;
     },
     deliveries,
     toggles: db.toggles,
