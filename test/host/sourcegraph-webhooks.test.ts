@@ -144,6 +144,32 @@ describe("SourcegraphWebhooks through the real dynamic-provider host", () => {
     expect({ ...after, gitlab: 0 }).toEqual({ ...before, gitlab: 0 });
   });
 
+  it("a connection removed from the declaration is deleted, hooks first, and nothing else is touched", async () => {
+    const before = counts();
+    const { bitbucketCloud: _dropped, ...rest } = declaration(["push"]);
+    const steps = await engine.up(() => new SourcegraphWebhooks("sg", rest));
+    const deleted = steps.filter((s) => s.op === "delete").map((s) => s.urn.split("::").pop());
+    expect(deleted.slice(0, 2).sort()).toEqual([
+      "sg-bitbucketCloud-bitbucket.org-repo-acme/widgets",
+      "sg-bitbucketCloud-bitbucket.org-workspace-acme",
+    ]);
+    expect(deleted.slice(2)).toEqual(["sg-bitbucketCloud-bitbucket.org"]);
+    expect(steps.filter((s) => s.op !== "delete" && s.op !== "same")).toEqual([]);
+    expect(bbc.hooks()).toEqual([]);
+    expect(
+      sg
+        .receivers()
+        .map((r) => r.codeHostKind)
+        .sort(),
+    ).toEqual(["BITBUCKETSERVER", "GITHUB", "GITLAB"]);
+    const after = counts();
+    expect({ ...after, sourcegraph: 0, bitbucketCloud: 0 }).toEqual({
+      ...before,
+      sourcegraph: 0,
+      bitbucketCloud: 0,
+    });
+  });
+
   it("destroy deletes hooks before their receivers and leaves every fake empty", async () => {
     const created = engine.state.map((r) => r.urn);
     const steps = await engine.destroy();
