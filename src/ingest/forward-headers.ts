@@ -56,7 +56,9 @@ export function signatureHeaders(
         "x-hub-signature": sign("sha1", secret, body),
       };
     case "GITLAB":
-      return { "x-gitlab-token": secret };
+      // Header values travel as bytes: send the UTF-8 bytes of the token (HTTP clients refuse
+      // characters above U+00FF), which is what GitLab itself sends.
+      return { "x-gitlab-token": Buffer.from(secret, "utf8").toString("latin1") };
     case "BITBUCKETSERVER":
     case "BITBUCKETCLOUD":
       return { "x-hub-signature": sign("sha256", secret, body) };

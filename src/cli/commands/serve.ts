@@ -1,0 +1,141 @@
+// `sg-webhooks serve`: the ingest relay.
+import type { Command } from "commander";
+import pino from "pino";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  parseDuration,
+  parseHttpUrl,
+  parseListen,
+  parsePositiveInt,
+  type ReceiverSource,
+  startRelay,
+} from "../../relay";
+
+interface ServeFlags {
+  listen: string;
+  forwardTo: string;
+  receivers?: string;
+  sourcegraphUrl?: string;
+  refreshInterval: string;
+  rotationGrace: string;
+  dataDir: string;
+  adminListen: string;
+  allowUnsigned?: boolean;
+  maxBodyBytes: string;
+  maxAge: string;
+  retryBase: string;
+  retryMaxDelay: string;
+  forwardTimeout: string;
+  concurrency: string;
+  dedupeWindow: string;
+  shutdownGrace: string;
+  logLevel: string;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "Run the ingest relay: verify code host deliveries as Sourcegraph would, store them, forward them to Sourcegraph",
+    )
+    .requiredOption("--forward-to <url>", "Sourcegraph's URL; deliveries go to <url>/.api/webhooks/<uuid>")
+    .requiredOption("--data-dir <dir>", "where the relay keeps its SQLite store (one relay per directory)")
+    .option("--listen <host:port>", "where code hosts deliver (and /healthz, /readyz)", "127.0.0.1:8080")
+    .option(
+      "--receivers <file>",
+      'JSON: [{"uuid", "codeHostKind", "secrets": [..]}]; secrets[0] is the one Sourcegraph holds',
+    )
+    .option(
+      "--sourcegraph-url <url>",
+      "read the receivers from Sourcegraph's API instead (token in SRC_ACCESS_TOKEN)",
+    )
+    .option("--refresh-interval <duration>", "how often to re-read receivers from Sourcegraph", "60s")
+    .option(
+      "--rotation-grace <duration>",
+      "how long a secret replaced in Sourcegraph stays valid at the relay",
+      "1h",
+    )
+    .option("--admin-listen <host:port>", "Prometheus /metrics listener ('off' to disable)", "127.0.0.1:9464")
+    .option("--allow-unsigned", "serve receivers that have no secret (anyone can then send deliveries)")
+    .option("--max-body-bytes <n>", "larger deliveries are answered 413", String(DEFAULT_MAX_BODY_BYTES))
+    .option(
+      "--max-age <duration>",
+      "how long a delivery is retried before it goes to the dead-letter store",
+      "24h",
+    )
+    .option("--retry-base <duration>", "first retry delay (doubles, with jitter)", "1s")
+    .option("--retry-max-delay <duration>", "longest delay between two attempts", "5m")
+    .option("--forward-timeout <duration>", "timeout of one forwarding request", "30s")
+    .option("--concurrency <n>", "deliveries forwarded at once", "8")
+    .option("--dedupe-window <duration>", "how long delivery IDs are remembered to drop redeliveries", "7d")
+    .option("--shutdown-grace <duration>", "on SIGTERM, how long to keep forwarding what is due", "10s")
+    .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+    .action(async (flags: ServeFlags) => {
+      const source = receiverSource(flags);
+      const logger = pino({ name: "sg-webhooks-relay", level: flags.logLevel });
+      const relay = await startRelay({
+        listen: parseListen(flags.listen, "--listen"),
+        ...(flags.adminListen !== "off"
+          ? { adminListen: parseListen(flags.adminListen, "--admin-listen") }
+          : {}),
+        forwardTo: parseHttpUrl(flags.forwardTo, "--forward-to"),
+        receivers: source,
+        dataDir: flags.dataDir,
+        allowUnsigned: flags.allowUnsigned ?? false,
+        maxBodyBytes: parsePositiveInt(flags.maxBodyBytes, "--max-body-bytes"),
+        maxAgeMs: parseDuration(flags.maxAge, "--max-age"),
+        retryBaseMs: parseDuration(flags.retryBase, "--retry-base"),
+        retryMaxDelayMs: parseDuration(flags.retryMaxDelay, "--retry-max-delay"),
+        forwardTimeoutMs: parseDuration(flags.forwardTimeout, "--forward-timeout"),
+        concurrency: parsePositiveInt(flags.concurrency, "--concurrency"),
+        dedupeWindowMs: parseDuration(flags.dedupeWindow, "--dedupe-window"),
+        shutdownGraceMs: parseDuration(flags.shutdownGrace, "--shutdown-grace"),
+        logger,
+      });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, "shutting down");
+          relay.close().then(resolve, (err) => {
+            logger.error({ err }, "shutdown failed");
+            resolve();
+          });
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.on("SIGHUP", () => {
+          relay
+            .reload()
+            .catch((err) =>
+              logger.error(
+                { err: { message: (err as Error).message } },
+                "reload failed; keeping the last receivers",
+              ),
+            );
+        });
+      });
+    });
+}
+
+function receiverSource(flags: ServeFlags): ReceiverSource {
+  if (flags.receivers && flags.sourcegraphUrl) {
+    throw new Error("give either --receivers FILE or --sourcegraph-url URL, not both");
+  }
+  if (flags.receivers) return { file: flags.receivers };
+  if (flags.sourcegraphUrl) {
+    const token = process.env.SRC_ACCESS_TOKEN;
+    if (!token) {
+      throw new Error(
+        "--sourcegraph-url needs a site admin's access token in SRC_ACCESS_TOKEN (it reads the receivers' secrets)",
+      );
+    }
+    return {
+      sourcegraph: {
+        url: parseHttpUrl(flags.sourcegraphUrl, "--sourcegraph-url"),
+        accessToken: token,
+        refreshMs: parseDuration(flags.refreshInterval, "--refresh-interval"),
+        rotationGraceMs: parseDuration(flags.rotationGrace, "--rotation-grace"),
+      },
+    };
+  }
+  throw new Error("give the receivers: --receivers FILE, or --sourcegraph-url URL with SRC_ACCESS_TOKEN set");
+}

@@ -1,0 +1,233 @@
+// Forwards stored deliveries to Sourcegraph, one attempt per scheduled try. The retry schedule
+// lives in the store (next_attempt_at), not in memory, so it survives restarts; this is why the
+// forwarder makes single undici requests instead of using providers/http's in-process retries.
+import type { Logger } from "pino";
+import { Agent, request } from "undici";
+import { backoffDelay, retryAfterMs } from "../../providers/http";
+import { signatureHeaders } from "../ingest";
+import { classify, type Outcome } from "./classify";
+import type { RelayMetrics } from "./metrics";
+import type { Receiver } from "./receivers";
+import type { AttemptResult, DeliveryStore, StoredDelivery } from "./store";
+
+export interface ForwarderOptions {
+  readonly store: DeliveryStore;
+  readonly receiver: (uuid: string) => Receiver | undefined;
+  /** Sourcegraph's URL; deliveries go to `<forwardTo>/.api/webhooks/<uuid>`. */
+  readonly forwardTo: string;
+  readonly metrics: RelayMetrics;
+  readonly logger: Logger;
+  /** Deliveries forwarded at once. */
+  readonly concurrency: number;
+  /** A delivery still failing this long after reception (or replay) goes to the dead-letter store. */
+  readonly maxAgeMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly timeoutMs: number;
+  /** How often to look for deliveries made due by another process (`dlq replay`). */
+  readonly pollMs?: number;
+}
+
+export class Forwarder {
+  private readonly inflight = new Map<number, Promise<void>>();
+  private readonly agent: Agent;
+  private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private again = false;
+  private stopped = true;
+  private readonly base: string;
+
+  constructor(private readonly o: ForwarderOptions) {
+    this.agent = new Agent({ connections: Math.max(4, o.concurrency), keepAliveTimeout: 10_000 });
+    this.base = o.forwardTo.replace(/\/+$/, "");
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Something became due (a new delivery, a replay): look now. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  get busy(): number {
+    return this.inflight.size;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const room = this.o.concurrency - this.inflight.size;
+        if (room <= 0) break;
+        const due = await this.o.store.due(Date.now(), room, new Set(this.inflight.keys()));
+        for (const d of due) {
+          const p = this.forward(d)
+            .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
+            .finally(() => {
+              this.inflight.delete(d.id);
+              this.kick();
+            });
+          this.inflight.set(d.id, p);
+        }
+        if (due.length === room) this.again = true;
+      } while (this.again && !this.stopped);
+      await this.schedule();
+    } catch (err) {
+      this.o.logger.error({ err }, "reading the delivery store failed");
+      this.arm(1000);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    if (this.stopped) return;
+    const next = await this.o.store.nextDueAt();
+    const poll = this.o.pollMs ?? 1000;
+    this.arm(next === undefined ? poll : Math.min(poll, Math.max(0, next - Date.now())));
+  }
+
+  private arm(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), ms);
+    this.timer.unref();
+  }
+
+  private async forward(d: StoredDelivery): Promise<void> {
+    const { store, metrics, logger } = this.o;
+    const receiver = this.o.receiver(d.receiverUuid);
+    const headers = { ...d.headers, ...signatureHeaders(d.kind, d.body, receiver?.secrets[0]) };
+    const log = {
+      id: d.id,
+      receiver: d.receiverUuid,
+      kind: d.kind,
+      event: d.event,
+      deliveryId: d.deliveryId,
+    };
+    const started = performance.now();
+    let status: number | undefined;
+    let text = "";
+    let retryAfter: number | undefined;
+    let error: string | undefined;
+    try {
+      const res = await request(`${this.base}/.api/webhooks/${d.receiverUuid}`, {
+        method: "POST",
+        headers,
+        body: Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength),
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+      status = res.statusCode;
+      // Only Sourcegraph's short messages matter; never keep a long body.
+      text = (await res.body.text()).slice(0, 500);
+      const h: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h[k] = v;
+      retryAfter = retryAfterMs(h);
+    } catch (err) {
+      const e = err as { code?: string; name?: string; cause?: { code?: string } };
+      error =
+        e.name === "TimeoutError"
+          ? `timed out after ${this.o.timeoutMs} ms`
+          : (e.code ?? e.cause?.code ?? e.name ?? "network error");
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // A request undici refuses to send (an invalid header value) will never succeed.
+    const invalid = error === "UND_ERR_INVALID_ARG";
+    const outcome: Outcome =
+      status !== undefined
+        ? classify(d.kind, status, text)
+        : invalid
+          ? { kind: "dead", reason: "rejected" }
+          : { kind: "retry" };
+    metrics.forwardDuration.observe({ result: outcome.kind }, seconds);
+    const result: AttemptResult = {
+      ...(status !== undefined ? { status } : {}),
+      ...(error || text ? { error: error ?? text.trim().slice(0, 200) } : {}),
+    };
+
+    switch (outcome.kind) {
+      case "forwarded":
+        await store.complete(d.id);
+        metrics.forwarded.inc({ kind: d.kind });
+        logger.info({ ...log, status, ms: Math.round(seconds * 1000) }, "forwarded");
+        return;
+      case "ignored":
+        await store.complete(d.id);
+        metrics.ignored.inc({ kind: d.kind });
+        logger.info({ ...log, status }, "Sourcegraph does not handle this event; ignored");
+        return;
+      case "dead":
+        await store.deadLetter(d.id, outcome.reason, result, Date.now());
+        metrics.deadLettered.inc({ reason: outcome.reason });
+        logger.warn({ ...log, status, reason: outcome.reason }, "moved to the dead-letter store");
+        return;
+      case "retry": {
+        const now = Date.now();
+        const wait = Math.min(
+          this.o.retryMaxDelayMs,
+          Math.max(
+            retryAfter ?? 0,
+            backoffDelay(d.attempts, {
+              attempts: Infinity,
+              baseMs: this.o.retryBaseMs,
+              maxDelayMs: this.o.retryMaxDelayMs,
+            }),
+          ),
+        );
+        if (now + wait - d.windowStart > this.o.maxAgeMs) {
+          await store.deadLetter(d.id, "expired", result, now);
+          metrics.deadLettered.inc({ reason: "expired" });
+          logger.warn(
+            { ...log, status, error, attempts: d.attempts + 1 },
+            "retries exhausted; moved to the dead-letter store",
+          );
+          return;
+        }
+        await store.retryLater(d.id, now + wait, result);
+        metrics.retried.inc({ kind: d.kind });
+        logger.warn(
+          { ...log, status, error, attempts: d.attempts + 1, retryInMs: wait },
+          "forwarding failed; will retry",
+        );
+        this.arm(Math.min(wait, this.o.pollMs ?? 1000));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Keeps forwarding until nothing is due and nothing is in flight, or until `deadline`. What is
+   * waiting for a later retry stays stored for the next start.
+   */
+  async drain(deadline: number): Promise<void> {
+    while (Date.now() < deadline) {
+      if (this.inflight.size > 0) {
+        await Promise.race([Promise.allSettled([...this.inflight.values()]), sleep(deadline - Date.now())]);
+        continue;
+      }
+      const due = await this.o.store.due(Date.now(), 1, new Set());
+      if (due.length === 0) return;
+      this.kick();
+      await sleep(10);
+    }
+  }
+
+  /** Stops; requests still in flight are aborted, and those deliveries stay stored for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.agent.destroy();
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)).unref());

@@ -1,0 +1,18 @@
+// The ingest relay behind `sg-webhooks serve`: verify like Sourcegraph, store durably, forward.
+export { classify, type Outcome } from "./classify";
+export { Forwarder, type ForwarderOptions } from "./forwarder";
+export { createMetrics, type RelayMetrics } from "./metrics";
+export { createNodeHandler } from "./node-adapter";
+export { parseDuration, parseHttpUrl, parseListen, parsePositiveInt } from "./options";
+export { type Answer, acceptDelivery, resolveReceiver } from "./receive";
+export { checkSigned, loadReceiversFile, parseReceivers, type Receiver, ReceiverRegistry } from "./receivers";
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  type ReceiverSource,
+  type Relay,
+  type RelayOptions,
+  startRelay,
+} from "./relay";
+export { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
+export { DATABASE_FILE, SqliteStore } from "./sqlite-store";
+export type { DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";

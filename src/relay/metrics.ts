@@ -1,0 +1,85 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** The relay's Prometheus metrics, in a registry of their own (several relays may share a process in tests). */
+export function createMetrics(depth: () => Promise<{ pending: number; dead: number }>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const p = "sg_webhooks_relay_";
+  const m = {
+    registry,
+    received: new Counter({
+      name: `${p}received_total`,
+      help: "Deliveries that reached a known receiver's URL, by code host kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: `${p}rejected_total`,
+      help: "Requests answered without storing them, by reason (bad_signature, unknown_event, unknown_receiver, malformed_uuid, malformed_body, too_large, ...)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    accepted: new Counter({
+      name: `${p}accepted_total`,
+      help: "Deliveries stored and answered 202",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: `${p}duplicates_total`,
+      help: "Redeliveries of a delivery ID already stored (answered 202, not stored again)",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    forwarded: new Counter({
+      name: `${p}forwarded_total`,
+      help: "Deliveries Sourcegraph answered with success",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    ignored: new Counter({
+      name: `${p}ignored_total`,
+      help: "Deliveries Sourcegraph answered 'unknown event' (done, nothing to retry)",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    retried: new Counter({
+      name: `${p}retried_total`,
+      help: "Forwarding attempts that failed and were scheduled again (5xx, 429, network)",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: `${p}dead_lettered_total`,
+      help: "Deliveries moved to the dead-letter store, by reason (bad_signature, unknown_receiver, rejected, expired)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    forwardDuration: new Histogram({
+      name: `${p}forward_duration_seconds`,
+      help: "Time of one forwarding request to Sourcegraph, by result",
+      labelNames: ["result"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+  new Gauge({
+    name: `${p}queue_depth`,
+    help: "Stored deliveries waiting to be forwarded",
+    registers: [registry],
+    async collect() {
+      this.set((await depth()).pending);
+    },
+  });
+  new Gauge({
+    name: `${p}dead_letter_depth`,
+    help: "Deliveries in the dead-letter store (see sg-webhooks dlq list)",
+    registers: [registry],
+    async collect() {
+      this.set((await depth()).dead);
+    },
+  });
+  return m;
+}
+
+export type RelayMetrics = ReturnType<typeof createMetrics>;

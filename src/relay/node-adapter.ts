@@ -1,0 +1,88 @@
+// The Node HTTP adapter: routes, the body size limit, health checks, and text answers shaped like
+// Go's http.Error (text/plain, message plus newline), as Sourcegraph sends them.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Answer, acceptDelivery, type ReceiveDeps, resolveReceiver } from "./receive";
+
+export interface AdapterOptions extends ReceiveDeps {
+  readonly maxBodyBytes: number;
+  /** False while starting or shutting down: /readyz answers 503 and deliveries are refused. */
+  readonly ready: () => boolean;
+}
+
+const PREFIX = "/.api/webhooks/";
+
+function answer(res: ServerResponse, a: Answer, extra: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  if (a.status === 204) {
+    res.writeHead(204, extra).end();
+    return;
+  }
+  res.writeHead(a.status, { "content-type": "text/plain; charset=utf-8", ...extra }).end(`${a.message}\n`);
+}
+
+/** Reads the body up to `limit` bytes; undefined when it is larger (the rest is discarded). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+export function createNodeHandler(o: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(o, req, res).catch((err) => {
+      o.logger.error({ err }, "request failed");
+      answer(res, { status: 500, message: "internal error" });
+    });
+  };
+}
+
+async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "/").split("?")[0]!;
+  if (path === "/healthz") return answer(res, { status: 200, message: "ok" });
+  if (path === "/readyz") {
+    return answer(res, o.ready() ? { status: 200, message: "ready" } : { status: 503, message: "not ready" });
+  }
+  if (!path.startsWith(PREFIX) && path !== "/.api/webhooks") {
+    return answer(res, { status: 404, message: "404 page not found" });
+  }
+  if (req.method !== "POST") {
+    return answer(res, { status: 405, message: "Method Not Allowed" }, { allow: "POST" });
+  }
+  if (!o.ready()) {
+    o.metrics.rejected.inc({ reason: "not_ready" });
+    return answer(
+      res,
+      { status: 503, message: "the relay is not ready; try again later" },
+      { connection: "close" },
+    );
+  }
+  let raw = path.slice(PREFIX.length);
+  try {
+    raw = decodeURIComponent(raw);
+  } catch {
+    // Left as it came: it will not parse as a UUID either.
+  }
+  const resolved = resolveReceiver(o, raw);
+  if ("status" in resolved) {
+    req.resume();
+    return answer(res, resolved);
+  }
+  const body = await readBody(req, o.maxBodyBytes);
+  if (!body) {
+    o.metrics.rejected.inc({ reason: "too_large" });
+    // Close the connection: the rest of the body is not read.
+    return answer(
+      res,
+      { status: 413, message: `request body larger than ${o.maxBodyBytes} bytes` },
+      { connection: "close" },
+    );
+  }
+  return answer(res, await acceptDelivery(o, resolved, req.headers, body));
+}

@@ -1,0 +1,93 @@
+// The receivers the relay serves: uuid, code host kind and secrets (secrets[0] is the one
+// Sourcegraph holds), from a JSON file or from Sourcegraph's GraphQL API.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { CODE_HOST_KINDS, type CodeHostKind, parseUuid } from "../ingest";
+
+export interface Receiver {
+  /** Canonical form: lowercase, dashed. */
+  readonly uuid: string;
+  readonly codeHostKind: CodeHostKind;
+  /** Valid secrets, the current one (the one Sourcegraph holds) first. Empty: unsigned. */
+  readonly secrets: readonly string[];
+}
+
+const entry = z.object({
+  uuid: z.string().refine((v) => parseUuid(v) !== undefined, { message: "not a UUID" }),
+  codeHostKind: z.enum(CODE_HOST_KINDS as [CodeHostKind, ...CodeHostKind[]]),
+  secrets: z.array(z.string().min(1, { message: "a secret must not be empty" })),
+});
+const fileSchema = z.array(entry);
+
+/** Validates a receivers list (the file's content, parsed), with messages that point at the entry. */
+export function parseReceivers(value: unknown, where: string): Receiver[] {
+  const result = fileSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => {
+      const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+      return `${path || "(top level)"}: ${i.message}`;
+    });
+    throw new Error(
+      `${where}: ${problems.join("; ")} (expected [{"uuid": "...", "codeHostKind": "GITHUB|GITLAB|BITBUCKETSERVER|BITBUCKETCLOUD", "secrets": ["..."]}])`,
+    );
+  }
+  const seen = new Set<string>();
+  return result.data.map((r, i) => {
+    const uuid = parseUuid(r.uuid)!;
+    if (seen.has(uuid)) throw new Error(`${where}: [${i}].uuid: ${uuid} is listed twice`);
+    seen.add(uuid);
+    return { uuid, codeHostKind: r.codeHostKind, secrets: r.secrets };
+  });
+}
+
+export function loadReceiversFile(path: string): Receiver[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read the receivers file ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`the receivers file ${path} is not JSON: ${(err as Error).message}`);
+  }
+  return parseReceivers(value, `receivers file ${path}`);
+}
+
+/** Refuses receivers without a secret unless unsigned deliveries were explicitly allowed. */
+export function checkSigned(receivers: readonly Receiver[], allowUnsigned: boolean): void {
+  if (allowUnsigned) return;
+  const unsigned = receivers.filter((r) => r.secrets.length === 0);
+  if (unsigned.length > 0) {
+    throw new Error(
+      `receiver${unsigned.length > 1 ? "s" : ""} ${unsigned.map((r) => `${r.uuid} (${r.codeHostKind})`).join(", ")} ha${unsigned.length > 1 ? "ve" : "s"} no secret, so anyone could send deliveries through the relay; give ${unsigned.length > 1 ? "them" : "it"} a secret, or pass --allow-unsigned`,
+    );
+  }
+}
+
+/** The live set of receivers, replaced as a whole on refresh. */
+export class ReceiverRegistry {
+  private byUuid = new Map<string, Receiver>();
+
+  constructor(receivers: readonly Receiver[] = []) {
+    this.replace(receivers);
+  }
+
+  get(uuid: string): Receiver | undefined {
+    return this.byUuid.get(uuid);
+  }
+
+  list(): Receiver[] {
+    return [...this.byUuid.values()];
+  }
+
+  get size(): number {
+    return this.byUuid.size;
+  }
+
+  replace(receivers: readonly Receiver[]): void {
+    this.byUuid = new Map(receivers.map((r) => [r.uuid, r]));
+  }
+}

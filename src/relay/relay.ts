@@ -1,0 +1,249 @@
+// Wires the relay together: store, receivers, forwarder, the main listener (deliveries and health
+// checks) and the admin listener (Prometheus metrics).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import pino, { type Logger } from "pino";
+import { Forwarder } from "./forwarder";
+import { lockDataDir } from "./lock";
+import { createMetrics, type RelayMetrics } from "./metrics";
+import { createNodeHandler } from "./node-adapter";
+import { checkSigned, loadReceiversFile, type Receiver, ReceiverRegistry } from "./receivers";
+import { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
+import { SqliteStore } from "./sqlite-store";
+import type { DeliveryStore } from "./store";
+
+export type ReceiverSource =
+  | { readonly file: string }
+  | { readonly list: readonly Receiver[] }
+  | {
+      readonly sourcegraph: {
+        readonly url: string;
+        readonly accessToken: string;
+        readonly refreshMs: number;
+        /** How long a replaced secret stays valid (default 1 h). */
+        readonly rotationGraceMs?: number;
+      };
+    };
+
+export interface RelayOptions {
+  readonly listen: { host: string; port: number };
+  /** Undefined: no admin listener. */
+  readonly adminListen?: { host: string; port: number };
+  readonly forwardTo: string;
+  readonly receivers: ReceiverSource;
+  readonly dataDir: string;
+  readonly allowUnsigned?: boolean;
+  /** Default 25 MB, GitHub's and GitLab's payload cap. */
+  readonly maxBodyBytes?: number;
+  /** Default 24 h. */
+  readonly maxAgeMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxDelayMs?: number;
+  readonly forwardTimeoutMs?: number;
+  readonly concurrency?: number;
+  /** How long a delivery ID is remembered to drop redeliveries (default 7 days). */
+  readonly dedupeWindowMs?: number;
+  /** How long shutdown may keep forwarding what is due (default 10 s). */
+  readonly shutdownGraceMs?: number;
+  readonly logger?: Logger;
+  /** For tests: another store implementation. */
+  readonly store?: DeliveryStore;
+}
+
+export interface Relay {
+  readonly url: string;
+  readonly adminUrl: string | undefined;
+  readonly metrics: RelayMetrics;
+  readonly store: DeliveryStore;
+  readonly receivers: ReceiverRegistry;
+  readonly forwarder: Forwarder;
+  /** Re-reads the receivers (the file, or Sourcegraph). */
+  reload(): Promise<void>;
+  /** Stops taking deliveries, forwards what is due within the grace period, and closes. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+function listen(server: Server, at: { host: string; port: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(at.port, at.host, () => {
+      server.off("error", reject);
+      const a = server.address() as AddressInfo;
+      const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+      resolve(`http://${host}:${a.port}`);
+    });
+  });
+}
+
+export async function startRelay(o: RelayOptions): Promise<Relay> {
+  const logger = o.logger ?? pino({ name: "sg-webhooks-relay" });
+  const unlock = o.store ? () => {} : lockDataDir(o.dataDir);
+  let store: DeliveryStore;
+  try {
+    store = o.store ?? new SqliteStore(o.dataDir);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const registry = new ReceiverRegistry();
+  const rotation =
+    "sourcegraph" in o.receivers
+      ? new RotationMemory(o.receivers.sourcegraph.rotationGraceMs ?? 3_600_000)
+      : undefined;
+
+  const load = async (atStart: boolean): Promise<void> => {
+    const src = o.receivers;
+    let list: Receiver[];
+    if ("file" in src) list = loadReceiversFile(src.file);
+    else if ("list" in src) list = [...src.list];
+    else {
+      const { receivers, skipped } = await fetchReceivers({
+        endpoint: src.sourcegraph.url,
+        accessToken: src.sourcegraph.accessToken,
+      });
+      if (skipped.length > 0)
+        logger.warn({ skipped }, "receivers of kinds the relay does not handle are skipped");
+      list = rotation!.apply(receivers, Date.now());
+    }
+    if (atStart || "file" in src || "list" in src) checkSigned(list, o.allowUnsigned ?? false);
+    else if (!o.allowUnsigned) {
+      // After start-up, one unsigned receiver in Sourcegraph must not stop the others.
+      const unsigned = list.filter((r) => r.secrets.length === 0);
+      if (unsigned.length > 0)
+        logger.warn(
+          { receivers: unsigned.map((r) => r.uuid) },
+          "receivers without a secret are not served (pass --allow-unsigned to serve them)",
+        );
+      list = list.filter((r) => r.secrets.length > 0);
+    }
+    registry.replace(list);
+    logger.info({ receivers: list.length }, "receivers loaded");
+  };
+
+  try {
+    await load(true);
+  } catch (err) {
+    await store.close();
+    unlock();
+    throw err;
+  }
+
+  const metrics = createMetrics(() => store.counts());
+  const forwarder = new Forwarder({
+    store,
+    receiver: (uuid) => registry.get(uuid),
+    forwardTo: o.forwardTo,
+    metrics,
+    logger,
+    concurrency: o.concurrency ?? 8,
+    maxAgeMs: o.maxAgeMs ?? 24 * 3_600_000,
+    retryBaseMs: o.retryBaseMs ?? 1000,
+    retryMaxDelayMs: o.retryMaxDelayMs ?? 5 * 60_000,
+    timeoutMs: o.forwardTimeoutMs ?? 30_000,
+  });
+
+  let ready = false;
+  const inflight = new Set<Promise<void>>();
+  const handler = createNodeHandler({
+    store,
+    receiver: (uuid) => registry.get(uuid),
+    metrics,
+    logger,
+    stored: () => forwarder.kick(),
+    maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ready: () => ready,
+  });
+  const main = createServer((req, res) => {
+    // Tracked so shutdown waits for every delivery already being stored and answered.
+    const done = new Promise<void>((resolve) => res.once("close", resolve));
+    inflight.add(done);
+    void done.then(() => inflight.delete(done));
+    handler(req, res);
+  });
+  main.requestTimeout = 60_000;
+  const admin = o.adminListen
+    ? createServer(async (req, res) => {
+        if ((req.url ?? "").split("?")[0] !== "/metrics") {
+          res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("404 page not found\n");
+          return;
+        }
+        try {
+          const text = await metrics.registry.metrics();
+          res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text);
+        } catch (err) {
+          res.writeHead(500).end(String(err));
+        }
+      })
+    : undefined;
+
+  let url: string;
+  let adminUrl: string | undefined;
+  try {
+    url = await listen(main, o.listen);
+    adminUrl = admin && o.adminListen ? await listen(admin, o.adminListen) : undefined;
+  } catch (err) {
+    main.close();
+    admin?.close();
+    await store.close();
+    unlock();
+    throw err;
+  }
+
+  forwarder.start();
+  const timers: NodeJS.Timeout[] = [];
+  const dedupeWindow = o.dedupeWindowMs ?? 7 * 86_400_000;
+  const prune = () =>
+    store
+      .prune(Date.now() - dedupeWindow)
+      .catch((err) => logger.error({ err }, "pruning delivery IDs failed"));
+  void prune();
+  timers.push(setInterval(prune, 3_600_000));
+  if ("sourcegraph" in o.receivers) {
+    timers.push(
+      setInterval(() => {
+        load(false).catch((err) =>
+          logger.error(
+            { err: { message: (err as Error).message } },
+            "refreshing receivers from Sourcegraph failed; keeping the last list",
+          ),
+        );
+      }, o.receivers.sourcegraph.refreshMs),
+    );
+  }
+  for (const t of timers) t.unref();
+  ready = true;
+  logger.info({ url, adminUrl, forwardTo: o.forwardTo, dataDir: o.dataDir }, "relay ready");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    adminUrl,
+    metrics,
+    store,
+    receivers: registry,
+    forwarder,
+    reload: () => load(false),
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        for (const t of timers) clearInterval(t);
+        const stopped = new Promise<void>((r) => main.close(() => r()));
+        main.closeIdleConnections();
+        // Requests already in progress finish: their deliveries are stored and acknowledged.
+        await Promise.allSettled([...inflight]);
+        main.closeAllConnections();
+        await stopped;
+        await forwarder.drain(Date.now() + (o.shutdownGraceMs ?? 10_000));
+        await forwarder.stop();
+        await new Promise<void>((r) => (admin ? admin.close(() => r()) : r()));
+        admin?.closeAllConnections();
+        await store.close();
+        unlock();
+        logger.info("relay stopped");
+      })();
+      return closing;
+    },
+  };
+}

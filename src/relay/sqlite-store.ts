@@ -1,0 +1,241 @@
+// The embedded store: SQLite in the data directory through better-sqlite3.
+//
+// Durability: WAL with synchronous=FULL. A 202 tells the code host it may forget the delivery
+// (GitHub never redelivers by itself), so a commit must survive a power loss, not only a process
+// crash; with synchronous=NORMAL, WAL commits since the last checkpoint can vanish when the OS
+// goes down. The fsync this costs is shared: concurrent inserts are grouped into one transaction.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { CodeHostKind } from "../ingest";
+import type { AttemptResult, DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  receiver_uuid TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  event TEXT NOT NULL,
+  delivery_id TEXT,
+  headers TEXT NOT NULL,
+  body BLOB NOT NULL,
+  received_at INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+  last_status INTEGER,
+  last_error TEXT,
+  dead_reason TEXT,
+  dead_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at, id);
+CREATE TABLE IF NOT EXISTS seen (
+  receiver_uuid TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (receiver_uuid, delivery_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_at ON seen (seen_at);
+`;
+
+interface Row {
+  id: number;
+  receiver_uuid: string;
+  kind: string;
+  event: string;
+  delivery_id: string | null;
+  headers: string;
+  body: Buffer;
+  received_at: number;
+  window_start: number;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  dead_reason: string | null;
+  dead_at: number | null;
+}
+
+function toDelivery(r: Row): StoredDelivery {
+  return {
+    id: r.id,
+    receiverUuid: r.receiver_uuid,
+    kind: r.kind as CodeHostKind,
+    event: r.event,
+    ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+    headers: JSON.parse(r.headers),
+    body: r.body,
+    receivedAt: r.received_at,
+    windowStart: r.window_start,
+    attempts: r.attempts,
+  };
+}
+
+interface Pending {
+  delivery: NewDelivery;
+  resolve: (v: { id: number; duplicate: boolean }) => void;
+  reject: (err: unknown) => void;
+}
+
+export const DATABASE_FILE = "relay.db";
+
+export class SqliteStore implements DeliveryStore {
+  private readonly db: Database.Database;
+  private batch: Pending[] = [];
+  private flushScheduled = false;
+  private readonly stmts;
+
+  /** Opens (or creates) the store in `dataDir`. */
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(join(dataDir, DATABASE_FILE), { timeout: 5000 });
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("foreign_keys = ON");
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `${join(dataDir, DATABASE_FILE)} was written by a newer relay (schema ${version}); upgrade sg-webhooks`,
+      );
+    }
+    this.db.exec(SCHEMA);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    const db = this.db;
+    this.stmts = {
+      seen: db.prepare("INSERT OR IGNORE INTO seen (receiver_uuid, delivery_id, seen_at) VALUES (?, ?, ?)"),
+      insert: db.prepare(
+        `INSERT INTO deliveries (receiver_uuid, kind, event, delivery_id, headers, body, received_at, window_start, next_attempt_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+      ),
+      due: db.prepare(
+        "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+      ),
+      complete: db.prepare("DELETE FROM deliveries WHERE id = ?"),
+      retry: db.prepare(
+        "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?",
+      ),
+      dead: db.prepare(
+        "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, dead_reason = ?, dead_at = ? WHERE id = ?",
+      ),
+      nextDue: db.prepare("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'"),
+      counts: db.prepare("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state"),
+      listDead: db.prepare("SELECT * FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT ?"),
+      replayOne: db.prepare(
+        "UPDATE deliveries SET state = 'pending', attempts = 0, window_start = ?, next_attempt_at = ?, dead_reason = NULL, dead_at = NULL WHERE id = ? AND state = 'dead'",
+      ),
+      replayAll: db.prepare(
+        "UPDATE deliveries SET state = 'pending', attempts = 0, window_start = ?, next_attempt_at = ?, dead_reason = NULL, dead_at = NULL WHERE state = 'dead'",
+      ),
+      prune: db.prepare("DELETE FROM seen WHERE seen_at < ?"),
+    };
+  }
+
+  add(delivery: NewDelivery): Promise<{ id: number; duplicate: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.batch.push({ delivery, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // Everything that arrives in this turn of the event loop shares one commit (one fsync).
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.flushScheduled = false;
+    const results: Array<{ id: number; duplicate: boolean }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const { delivery: d } of batch) {
+          if (d.deliveryId !== undefined) {
+            const fresh = this.stmts.seen.run(d.receiverUuid, d.deliveryId, d.receivedAt).changes > 0;
+            if (!fresh) {
+              results.push({ id: 0, duplicate: true });
+              continue;
+            }
+          }
+          const info = this.stmts.insert.run(
+            d.receiverUuid,
+            d.kind,
+            d.event,
+            d.deliveryId ?? null,
+            JSON.stringify(d.headers),
+            Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength),
+            d.receivedAt,
+            d.receivedAt,
+            d.receivedAt,
+          );
+          results.push({ id: Number(info.lastInsertRowid), duplicate: false });
+        }
+      })();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+  }
+
+  async due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]> {
+    const rows = this.stmts.due.all(now, limit + exclude.size) as Row[];
+    return rows
+      .filter((r) => !exclude.has(r.id))
+      .slice(0, limit)
+      .map(toDelivery);
+  }
+
+  async complete(id: number): Promise<void> {
+    this.stmts.complete.run(id);
+  }
+
+  async retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
+    this.stmts.retry.run(at, result.status ?? null, result.error ?? null, id);
+  }
+
+  async deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
+    this.stmts.dead.run(result.status ?? null, result.error ?? null, reason, now, id);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const row = this.stmts.nextDue.get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  async counts(): Promise<{ pending: number; dead: number }> {
+    const out = { pending: 0, dead: 0 };
+    for (const r of this.stmts.counts.all() as Array<{ state: "pending" | "dead"; n: number }>)
+      out[r.state] = r.n;
+    return out;
+  }
+
+  async listDead(limit = 1000): Promise<DeadDelivery[]> {
+    return (this.stmts.listDead.all(limit) as Row[]).map((r) => ({
+      ...toDelivery(r),
+      reason: r.dead_reason ?? "unknown",
+      ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
+      ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+      deadAt: r.dead_at ?? 0,
+    }));
+  }
+
+  async replay(ids: readonly number[] | "all", now: number): Promise<number> {
+    if (ids === "all") return this.stmts.replayAll.run(now, now).changes;
+    let n = 0;
+    this.db.transaction(() => {
+      for (const id of ids) n += this.stmts.replayOne.run(now, now, id).changes;
+    })();
+    return n;
+  }
+
+  async prune(before: number): Promise<void> {
+    this.stmts.prune.run(before);
+  }
+
+  async close(): Promise<void> {
+    if (this.batch.length > 0) this.flush();
+    if (this.db.open) this.db.close();
+  }
+}

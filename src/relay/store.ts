@@ -1,0 +1,56 @@
+// The relay's durable queue, behind an interface narrow enough for a PostgreSQL implementation
+// later: add (with dedupe), take what is due, settle each delivery, and the dead-letter commands.
+import type { CodeHostKind } from "../ingest";
+
+export interface NewDelivery {
+  readonly receiverUuid: string;
+  readonly kind: CodeHostKind;
+  readonly event: string;
+  /** The code host's delivery ID, when it sends one: a second delivery with it is dropped. */
+  readonly deliveryId?: string;
+  /** The headers to forward, without signature or token. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+  readonly receivedAt: number;
+}
+
+export interface StoredDelivery extends NewDelivery {
+  readonly id: number;
+  /** Forwarding attempts so far. */
+  readonly attempts: number;
+  /** When the retry window started: reception, or the last replay. */
+  readonly windowStart: number;
+}
+
+export interface DeadDelivery extends StoredDelivery {
+  readonly reason: string;
+  readonly lastStatus?: number;
+  readonly lastError?: string;
+  readonly deadAt: number;
+}
+
+export interface AttemptResult {
+  readonly status?: number;
+  /** A short description, never a body or a secret. */
+  readonly error?: string;
+}
+
+export interface DeliveryStore {
+  /** Durably stores a delivery; resolves only once it is committed. */
+  add(delivery: NewDelivery): Promise<{ id: number; duplicate: boolean }>;
+  /** Pending deliveries due at `now`, oldest first, skipping `exclude` (those being forwarded). */
+  due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]>;
+  /** Forwarded (or ignored by Sourcegraph): nothing more to do. */
+  complete(id: number): Promise<void>;
+  retryLater(id: number, at: number, result: AttemptResult): Promise<void>;
+  deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void>;
+  /** When the next pending delivery is due, if any. */
+  nextDueAt(): Promise<number | undefined>;
+  counts(): Promise<{ pending: number; dead: number }>;
+  listDead(limit?: number): Promise<DeadDelivery[]>;
+  /** Puts dead deliveries back in the queue, due now, with a fresh retry window. */
+  replay(ids: readonly number[] | "all", now: number): Promise<number>;
+  /** Forgets delivery IDs seen before `before` (the dedupe window). */
+  prune(before: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,85 @@
+import { createHmac } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { request } from "undici";
+
+export const FIXTURES = join(__dirname, "..", "fixtures", "ingest");
+export const TEST_SECRET = "It's a Secret to Everybody";
+
+export const sha = (alg: string, secret: string, body: Uint8Array) =>
+  `${alg}=${createHmac(alg, secret).update(body).digest("hex")}`;
+
+export function tempDir(prefix = "sg-relay-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Fixture {
+  file: string;
+  kind: "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const KIND_OF_DIR = {
+  github: "GITHUB",
+  gitlab: "GITLAB",
+  "bitbucket-cloud": "BITBUCKETCLOUD",
+  "bitbucket-server": "BITBUCKETSERVER",
+} as const;
+
+export function fixtures(): Fixture[] {
+  const out: Fixture[] = [];
+  for (const [dir, kind] of Object.entries(KIND_OF_DIR)) {
+    for (const file of readdirSync(join(FIXTURES, dir)).filter((f) => f.endsWith(".json"))) {
+      const d = JSON.parse(readFileSync(join(FIXTURES, dir, file), "utf8"));
+      out.push({
+        file: `${dir}/${file}`,
+        kind,
+        headers: d.headers,
+        body: Buffer.from(JSON.stringify(d.payload)),
+      });
+    }
+  }
+  return out;
+}
+
+export async function post(url: string, headers: Record<string, string>, body: Uint8Array | string) {
+  const res = await request(url, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : Buffer.from(body),
+  });
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
+export async function get(url: string) {
+  const res = await request(url);
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A pino logger whose lines are kept, to search them for secrets and bodies. */
+export function captureLogger() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { logger: pino({ level: "debug" }, stream), lines };
+}
