@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const LOCK_FILE = "relay.lock";
@@ -22,6 +22,7 @@ export function lockDataDir(dir: string): () => void {
   const path = join(resolve(dir), LOCK_FILE);
   if (held.has(path))
     throw new Error(`another relay in this process uses ${dir}; give this one another --data-dir`);
+  mkdirSync(dir, { recursive: true });
   for (let tries = 0; tries < 2; tries++) {
     try {
       writeFileSync(path, String(process.pid), { flag: "wx" });

@@ -1,0 +1,222 @@
+// The relay as users run it: `node dist/src/cli/main.js serve`, killed with SIGKILL after it
+// acknowledged deliveries, restarted, and driven with `dlq list` / `dlq replay`.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { get, post, sha, tempDir, waitFor } from "./helpers";
+
+const MAIN = join(__dirname, "..", "..", "dist", "src", "cli", "main.js");
+const run = promisify(execFile);
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  adminUrl: string;
+  out: string[];
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+async function serve(args: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, [MAIN, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const out: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    proc.once("exit", (code, signal) => r({ code, signal })),
+  );
+  const ready = new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
+    let buf = "";
+    proc.stdout!.on("data", (c) => {
+      buf += String(c);
+      out.push(String(c));
+      for (const line of buf.split("\n")) {
+        if (line.includes('"relay ready"')) resolve(JSON.parse(line));
+      }
+    });
+    proc.stderr!.on("data", (c) => out.push(String(c)));
+    void exited.then(({ code }) => reject(new Error(`serve exited (${code}): ${out.join("")}`)));
+  });
+  const { url, adminUrl } = await ready;
+  return { proc, url, adminUrl, out, exited };
+}
+
+const children: ChildProcess[] = [];
+let fake: ReceiverFake | undefined;
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await fake?.close();
+});
+
+describe("sg-webhooks serve as a process", () => {
+  it("loses no acknowledged delivery to kill -9; dlq list/replay; SIGTERM exits cleanly", async () => {
+    const gh = randomUUID();
+    const bbs = randomUUID();
+    fake = await startReceiverFake([
+      { uuid: gh, codeHostKind: "GITHUB", secret: "current" },
+      { uuid: bbs, codeHostKind: "BITBUCKETSERVER", secret: "sourcegraph-differs" },
+    ]);
+    fake.outage = 503;
+    const dir = tempDir();
+    const receivers = join(dir, "receivers.json");
+    writeFileSync(
+      receivers,
+      JSON.stringify([
+        { uuid: gh, codeHostKind: "GITHUB", secrets: ["current", "previous"] },
+        { uuid: bbs, codeHostKind: "BITBUCKETSERVER", secrets: ["current"] },
+      ]),
+    );
+    const data = join(dir, "data");
+    const args = [
+      "--listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--forward-to",
+      fake.url,
+      "--receivers",
+      receivers,
+      "--data-dir",
+      data,
+      "--retry-base",
+      "20ms",
+      "--retry-max-delay",
+      "100ms",
+    ];
+
+    const first = await serve(args);
+    children.push(first.proc);
+    const bodies = Array.from({ length: 40 }, (_, i) => Buffer.from(JSON.stringify({ n: i, zen: "é✓" })));
+    const answers = await Promise.all(
+      bodies.map((b, i) =>
+        post(
+          `${first.url}/.api/webhooks/${gh}`,
+          {
+            "content-type": "application/json",
+            "x-github-event": "push",
+            "x-github-delivery": `d-${i}`,
+            "x-hub-signature-256": sha("sha256", i % 2 ? "previous" : "current", b),
+          },
+          b,
+        ),
+      ),
+    );
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    await waitFor(() => fake!.log.length >= 5, 5000, "forwarding attempts during the outage");
+    first.proc.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+    expect(fake.accepted.length).toBe(0);
+
+    fake.outage = undefined;
+    const second = await serve(args);
+    children.push(second.proc);
+    await waitFor(
+      () => new Set(fake!.accepted.map((d) => d.body.toString())).size === bodies.length,
+      15_000,
+      "every acknowledged delivery",
+    );
+    for (const d of fake.accepted)
+      expect(d.headers["x-hub-signature-256"]).toBe(sha("sha256", "current", d.body));
+
+    // Sourcegraph holds another secret for the Bitbucket Server receiver: dead letter.
+    const ping = Buffer.from("{}");
+    expect(
+      (
+        await post(
+          `${second.url}/.api/webhooks/${bbs}`,
+          { "x-event-key": "repo:refs_changed", "x-hub-signature": sha("sha256", "current", ping) },
+          ping,
+        )
+      ).status,
+    ).toBe(202);
+    await waitFor(
+      async () =>
+        (await get(`${second.adminUrl}/metrics`)).text.includes(
+          'sg_webhooks_relay_dead_lettered_total{reason="bad_signature"} 1',
+        ),
+      5000,
+      "the dead letter",
+    );
+    const list = await run(process.execPath, [MAIN, "dlq", "list", "--data-dir", data]);
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^\\d+\\s+${bbs}\\s+BITBUCKETSERVER\\s+repo:refs_changed\\s+-\\s+1\\s+bad_signature\\s+400`,
+        "m",
+      ),
+    );
+    const json = await run(process.execPath, [MAIN, "dlq", "list", "--data-dir", data, "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id: 41,
+      receiver: bbs,
+      reason: "bad_signature",
+      lastStatus: 400,
+    });
+    expect(json.stdout).not.toContain("current");
+
+    await expect(run(process.execPath, [MAIN, "dlq", "replay", "--data-dir", data])).rejects.toThrow(
+      /--id ID \[ID...\] or --all/,
+    );
+    fake.receivers.get(bbs)!.secret = "current";
+    const replay = await run(process.execPath, [MAIN, "dlq", "replay", "--data-dir", data, "--all"]);
+    expect(replay.stdout).toBe("queued 1 delivery again\n");
+    await waitFor(() => fake!.accepted.some((d) => d.uuid === bbs), 5000, "the replayed delivery");
+    expect((await run(process.execPath, [MAIN, "dlq", "list", "--data-dir", data])).stdout).toBe(
+      "the dead-letter store is empty\n",
+    );
+
+    second.proc.kill("SIGTERM");
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+    expect(second.out.join("")).toContain('"msg":"relay stopped"');
+  });
+
+  it("start-up errors name the fix", async () => {
+    const dir = tempDir();
+    const file = join(dir, "r.json");
+    writeFileSync(file, JSON.stringify([{ uuid: "nope", codeHostKind: "GITHUB", secrets: [] }]));
+    const fail = run(process.execPath, [
+      MAIN,
+      "serve",
+      "--forward-to",
+      "http://127.0.0.1:9",
+      "--receivers",
+      file,
+      "--data-dir",
+      join(dir, "d"),
+      "--admin-listen",
+      "off",
+    ]);
+    await expect(fail).rejects.toMatchObject({
+      stderr: expect.stringMatching(/receivers file .*r\.json: \[0\]\.uuid: not a UUID/),
+    });
+    writeFileSync(file, JSON.stringify([{ uuid: randomUUID(), codeHostKind: "GITHUB", secrets: [] }]));
+    const unsigned = run(process.execPath, [
+      MAIN,
+      "serve",
+      "--forward-to",
+      "http://127.0.0.1:9",
+      "--receivers",
+      file,
+      "--data-dir",
+      join(dir, "d"),
+      "--admin-listen",
+      "off",
+      "--listen",
+      "127.0.0.1:0",
+    ]);
+    await expect(unsigned).rejects.toMatchObject({
+      stderr: expect.stringMatching(/has no secret.*--allow-unsigned/),
+    });
+    const none = run(process.execPath, [
+      MAIN,
+      "serve",
+      "--forward-to",
+      "http://127.0.0.1:9",
+      "--data-dir",
+      join(dir, "d"),
+    ]);
+    await expect(none).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--receivers FILE, or --sourcegraph-url URL/),
+    });
+  });
+});
