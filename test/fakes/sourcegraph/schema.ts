@@ -12,7 +12,11 @@ export function repoRoot(from: string = __dirname): string {
     if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "test", "fixtures")))
       return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json with test/fixtures above ${from}`);
+    if (up === dir) {
+      throw new Error(
+        `The Sourcegraph fake loads Sourcegraph's SDL from test/fixtures/sourcegraph/*.graphql, and no folder above ${from} holds package.json and test/fixtures (run it from a checkout of the repository)`,
+      );
+    }
     dir = up;
   }
 }
