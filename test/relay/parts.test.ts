@@ -1,0 +1,246 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  classify,
+  parseDuration,
+  parseListen,
+  parseReceivers,
+  RotationMemory,
+  SqliteStore,
+  startRelay,
+} from "../../src/relay";
+import { startReceiverFake } from "../fakes/receiver";
+import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
+import { captureLogger, post, sha, tempDir, waitFor } from "./helpers";
+
+describe("classify: Sourcegraph's answer decides a delivery's fate", () => {
+  it.each([
+    ["GITHUB", 200, "", "forwarded"],
+    ["GITLAB", 200, "", "forwarded"],
+    ["GITLAB", 204, "", "ignored"],
+    ["GITHUB", 400, "unknown X-Github-Event in message: sub_issues\n", "ignored"],
+    ["BITBUCKETSERVER", 400, 'parsing webhook: unknown webhook event type: "pr:event"\n', "ignored"],
+    ["BITBUCKETCLOUD", 404, "unknown webhook event key: pullrequest:created\n", "ignored"],
+    ["BITBUCKETCLOUD", 400, "Could not validate payload with secret.\n", "dead"],
+    ["GITHUB", 404, "Could not find webhook with provided UUID.\n", "dead"],
+    ["GITHUB", 501, 'webhooks not implemented for code host kind "X"\n', "retry"],
+    ["GITHUB", 500, "boom", "retry"],
+    ["GITHUB", 503, "", "retry"],
+    ["GITHUB", 429, "", "retry"],
+    ["GITHUB", 413, "", "dead"],
+    ["BITBUCKETSERVER", 404, "unknown webhook event key: x", "dead"],
+  ] as const)("%s %i %j -> %s", (kind, status, body, want) => {
+    expect(classify(kind, status, body).kind).toBe(want);
+  });
+});
+
+describe("flags and the receivers file", () => {
+  it("parses listen addresses and durations, with messages naming the flag", () => {
+    expect(parseListen("0.0.0.0:8080", "--listen")).toEqual({ host: "0.0.0.0", port: 8080 });
+    expect(parseListen("[::1]:9464", "--admin-listen")).toEqual({ host: "::1", port: 9464 });
+    expect(parseListen(":80", "--listen")).toEqual({ host: "0.0.0.0", port: 80 });
+    expect(() => parseListen("8080", "--listen")).toThrow('--listen "8080" must be HOST:PORT');
+    expect(parseDuration("24h", "--max-age")).toBe(86_400_000);
+    expect(parseDuration("250ms", "x")).toBe(250);
+    expect(parseDuration("1.5s", "x")).toBe(1500);
+    expect(() => parseDuration("soon", "--max-age")).toThrow('--max-age "soon" must be a duration');
+  });
+
+  it("validates receivers and points at the entry", () => {
+    const u = randomUUID();
+    expect(parseReceivers([{ uuid: u.toUpperCase(), codeHostKind: "GITLAB", secrets: ["s"] }], "f")).toEqual([
+      { uuid: u, codeHostKind: "GITLAB", secrets: ["s"] },
+    ]);
+    expect(() =>
+      parseReceivers([{ uuid: u, codeHostKind: "GITEA", secrets: [] }], "receivers file f"),
+    ).toThrow(/receivers file f: \[0\]\.codeHostKind: .*GITHUB/);
+    expect(() => parseReceivers([{ uuid: u, codeHostKind: "GITHUB", secrets: [""] }], "f")).toThrow(
+      /\[0\]\.secrets\[0\]: a secret must not be empty/,
+    );
+    expect(() => parseReceivers([{ uuid: u, codeHostKind: "GITHUB" }], "f")).toThrow(/\[0\]\.secrets/);
+    expect(() => parseReceivers({}, "f")).toThrow(/\(top level\)/);
+    expect(() =>
+      parseReceivers(
+        [
+          { uuid: u, codeHostKind: "GITHUB", secrets: ["a"] },
+          { uuid: u, codeHostKind: "GITHUB", secrets: ["b"] },
+        ],
+        "f",
+      ),
+    ).toThrow(/\[1\]\.uuid: .* is listed twice/);
+  });
+
+  it("keeps a secret replaced in Sourcegraph valid for the grace period", () => {
+    const m = new RotationMemory(1000);
+    const r = (s: string) => [{ uuid: "u", codeHostKind: "GITHUB" as const, secrets: [s] }];
+    expect(m.apply(r("a"), 0)[0]!.secrets).toEqual(["a"]);
+    expect(m.apply(r("b"), 10)[0]!.secrets).toEqual(["b", "a"]);
+    expect(m.apply(r("b"), 500)[0]!.secrets).toEqual(["b", "a"]);
+    expect(m.apply(r("b"), 1011)[0]!.secrets).toEqual(["b"]);
+  });
+});
+
+describe("SqliteStore", () => {
+  const base = {
+    receiverUuid: "u",
+    kind: "GITHUB" as const,
+    event: "push",
+    headers: { "x-github-event": "push" },
+    receivedAt: 1000,
+  };
+
+  it("stores, drops a repeated delivery ID in the same batch and later, survives reopening", async () => {
+    const dir = tempDir();
+    let s = new SqliteStore(dir);
+    const [a, b, c] = await Promise.all([
+      s.add({ ...base, deliveryId: "x", body: Buffer.from("1") }),
+      s.add({ ...base, deliveryId: "x", body: Buffer.from("2") }),
+      s.add({ ...base, body: Buffer.from("3") }),
+    ]);
+    expect([a!.duplicate, b!.duplicate, c!.duplicate]).toEqual([false, true, false]);
+    await s.close();
+    s = new SqliteStore(dir);
+    expect((await s.add({ ...base, deliveryId: "x", body: Buffer.from("4") })).duplicate).toBe(true);
+    const due = await s.due(2000, 10, new Set());
+    expect(due.map((d) => Buffer.from(d.body).toString())).toEqual(["1", "3"]);
+    expect(due[0]).toMatchObject({ deliveryId: "x", headers: { "x-github-event": "push" }, attempts: 0 });
+    expect(await s.due(2000, 10, new Set([due[0]!.id]))).toHaveLength(1);
+    await s.retryLater(due[0]!.id, 5000, { status: 503 });
+    expect(await s.nextDueAt()).toBe(1000);
+    await s.deadLetter(
+      due[1]!.id,
+      "bad_signature",
+      { status: 400, error: "Could not validate payload with secret." },
+      3000,
+    );
+    expect(await s.counts()).toEqual({ pending: 1, dead: 1 });
+    expect(await s.listDead()).toMatchObject([
+      { id: due[1]!.id, reason: "bad_signature", lastStatus: 400, attempts: 1 },
+    ]);
+    expect(await s.replay([due[1]!.id, 999], 6000)).toBe(1);
+    const again = await s.due(6000, 10, new Set());
+    expect(again.map((d) => [d.id, d.windowStart, d.attempts]).sort()).toEqual(
+      [
+        [due[0]!.id, 1000, 1],
+        [due[1]!.id, 6000, 0],
+      ].sort(),
+    );
+    await s.complete(due[0]!.id);
+    await s.complete(due[1]!.id);
+    expect(await s.counts()).toEqual({ pending: 0, dead: 0 });
+    await s.prune(2000);
+    expect((await s.add({ ...base, deliveryId: "x", body: Buffer.from("5") })).duplicate).toBe(false);
+    await s.close();
+  });
+});
+
+describe("receivers from Sourcegraph's API", () => {
+  let sg: SourcegraphFake | undefined;
+  afterAll(async () => sg?.close());
+
+  it("reads receivers with their secrets, refreshes them, and keeps a rotated secret for the grace period", async () => {
+    sg = await startSourcegraphFake();
+    const gh = sg.seed({
+      name: "gh",
+      codeHostKind: "GITHUB",
+      codeHostURN: "https://github.com/",
+      secret: "one",
+    });
+    const receiving = await startReceiverFake([{ uuid: gh.uuid, codeHostKind: "GITHUB", secret: "one" }]);
+    const logs = captureLogger();
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: receiving.url,
+      receivers: {
+        sourcegraph: { url: sg.url, accessToken: ADMIN_TOKEN, refreshMs: 60_000, rotationGraceMs: 60_000 },
+      },
+      dataDir: tempDir(),
+      logger: logs.logger,
+    });
+    try {
+      expect(relay.receivers.list()).toEqual([{ uuid: gh.uuid, codeHostKind: "GITHUB", secrets: ["one"] }]);
+      expect(sg.operations.at(-1)!.variables).toMatchObject({ first: expect.any(Number) });
+      sg.receiver(gh.uuid)!.secret = "two";
+      receiving.receivers.get(gh.uuid)!.secret = "two";
+      const gl = sg.seed({
+        name: "gl",
+        codeHostKind: "GITLAB",
+        codeHostURN: "https://gitlab.com/",
+        secret: null,
+      });
+      await relay.reload();
+      // The unsigned GitLab receiver is not served after start-up (no --allow-unsigned), with a warning.
+      expect(relay.receivers.list()).toEqual([
+        { uuid: gh.uuid, codeHostKind: "GITHUB", secrets: ["two", "one"] },
+      ]);
+      expect(logs.lines.join("")).toContain(gl.uuid);
+      const b = Buffer.from("{}");
+      const h = {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": sha("sha256", "one", b),
+      };
+      expect((await post(`${relay.url}/.api/webhooks/${gh.uuid}`, h, b)).status).toBe(202);
+      await waitFor(() => receiving.accepted.length === 1, 5000, "forwarding");
+      expect(receiving.accepted[0]!.headers["x-hub-signature-256"]).toBe(sha("sha256", "two", b));
+      expect(logs.lines.join("")).not.toContain(ADMIN_TOKEN);
+    } finally {
+      await relay.close();
+      await receiving.close();
+    }
+  });
+
+  it("a refused token fails start-up with the fix in the message, and a receiver without secret is refused", async () => {
+    const opts = {
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: "http://127.0.0.1:9",
+      logger: captureLogger().logger,
+    };
+    const err = await startRelay({
+      ...opts,
+      dataDir: tempDir(),
+      receivers: { sourcegraph: { url: sg!.url, accessToken: "sgp_wrong", refreshMs: 60_000 } },
+    }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/401/);
+    expect(String(err)).not.toContain("sgp_wrong");
+    await expect(
+      startRelay({
+        ...opts,
+        dataDir: tempDir(),
+        receivers: { sourcegraph: { url: sg!.url, accessToken: ADMIN_TOKEN, refreshMs: 60_000 } },
+      }),
+    ).rejects.toThrow(/no secret/);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("close() forwards what was acknowledged before it returns", async () => {
+    const u = randomUUID();
+    const sg = await startReceiverFake([{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secret: "s" }]);
+    sg.inject({ kind: "latency", ms: 100, times: 100 });
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: sg.url,
+      receivers: { list: [{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secrets: ["s"] }] },
+      dataDir: tempDir(),
+      concurrency: 2,
+      logger: captureLogger().logger,
+    });
+    const bodies = Array.from({ length: 6 }, (_, i) => Buffer.from(`{"n":${i}}`));
+    for (const b of bodies) {
+      expect(
+        (
+          await post(
+            `${relay.url}/.api/webhooks/${u}`,
+            { "x-event-key": "repo:push", "x-hub-signature": sha("sha256", "s", b) },
+            b,
+          )
+        ).status,
+      ).toBe(202);
+    }
+    expect(sg.accepted.length).toBeLessThan(bodies.length);
+    await relay.close();
+    expect(sg.accepted.length).toBe(bodies.length);
+    await sg.close();
+  });
+});
