@@ -139,7 +139,17 @@ export const GITHUB_EVENTS: readonly string[] = [
   "workflow_run",
 ];
 
-/** GitLab's hook event fields (project hooks; group hooks add the last four). */
+/** Event fields only group hooks have (gitlabhq doc/api/group_webhooks.md). */
+export const GITLAB_GROUP_ONLY_EVENTS: readonly string[] = [
+  "member_events",
+  "project_events",
+  "subgroup_events",
+];
+
+/**
+ * GitLab's hook event fields: project hooks have all but the group-only ones. System hooks'
+ * `repository_update_events` is not a project or group hook field.
+ */
 export const GITLAB_EVENTS: readonly string[] = [
   "push_events",
   "tag_push_events",
@@ -161,7 +171,6 @@ export const GITLAB_EVENTS: readonly string[] = [
   "member_events",
   "project_events",
   "subgroup_events",
-  "repository_update_events",
 ];
 
 /**
