@@ -4,6 +4,9 @@
 // (GitHub never redelivers by itself), so a commit must survive a power loss, not only a process
 // crash; with synchronous=NORMAL, WAL commits since the last checkpoint can vanish when the OS
 // goes down. The fsync this costs is shared: concurrent inserts are grouped into one transaction.
+// Settling a delivery (forwarded, retry later, dead) goes through a second connection with
+// synchronous=NORMAL: losing such an update to a power cut only means forwarding a delivery again
+// (at least once), and the next FULL commit flushes the shared WAL anyway.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -83,6 +86,7 @@ export const DATABASE_FILE = "relay.db";
 
 export class SqliteStore implements DeliveryStore {
   private readonly db: Database.Database;
+  private readonly settle: Database.Database;
   private batch: Pending[] = [];
   private flushScheduled = false;
   private readonly stmts;
@@ -102,6 +106,9 @@ export class SqliteStore implements DeliveryStore {
     }
     this.db.exec(SCHEMA);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.settle = new Database(join(dataDir, DATABASE_FILE), { timeout: 5000 });
+    this.settle.pragma("synchronous = NORMAL");
+    const settle = this.settle;
     const db = this.db;
     this.stmts = {
       seen: db.prepare("INSERT OR IGNORE INTO seen (receiver_uuid, delivery_id, seen_at) VALUES (?, ?, ?)"),
@@ -112,11 +119,11 @@ export class SqliteStore implements DeliveryStore {
       due: db.prepare(
         "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
       ),
-      complete: db.prepare("DELETE FROM deliveries WHERE id = ?"),
-      retry: db.prepare(
+      complete: settle.prepare("DELETE FROM deliveries WHERE id = ?"),
+      retry: settle.prepare(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?",
       ),
-      dead: db.prepare(
+      dead: settle.prepare(
         "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, dead_reason = ?, dead_at = ? WHERE id = ?",
       ),
       nextDue: db.prepare("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'"),
@@ -236,6 +243,7 @@ export class SqliteStore implements DeliveryStore {
 
   async close(): Promise<void> {
     if (this.batch.length > 0) this.flush();
+    if (this.settle.open) this.settle.close();
     if (this.db.open) this.db.close();
   }
 }
