@@ -19,3 +19,19 @@ describe("event catalog", () => {
       expect(FORWARDED_EVENTS.BITBUCKETCLOUD.has(e)).toBe(true);
   });
 });
+
+describe("package entry", () => {
+  it("pulumi-sourcegraph-webhooks/ingest resolves to the built verifyDelivery", async () => {
+    const { createRequire } = await import("node:module");
+    const req = createRequire(__filename);
+    const entry = req("pulumi-sourcegraph-webhooks/ingest");
+    expect(typeof entry.verifyDelivery).toBe("function");
+    const v = await entry.verifyDelivery({
+      kind: "GITLAB",
+      headers: {},
+      body: Buffer.from('{"object_kind":"push"}'),
+      secrets: [],
+    });
+    expect(v).toEqual({ ok: true, event: "push" });
+  });
+});
