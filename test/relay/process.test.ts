@@ -165,6 +165,12 @@ describe("sg-webhooks serve as a process", () => {
       "the dead-letter store is empty\n",
     );
 
+    // A second relay on the same directory would forward everything twice: refused.
+    const twin = run(process.execPath, [MAIN, "serve", ...args]);
+    await expect(twin).rejects.toMatchObject({
+      stderr: expect.stringMatching(new RegExp(`another relay \\(pid ${second.proc.pid}\\) uses`)),
+    });
+
     second.proc.kill("SIGTERM");
     expect(await second.exited).toEqual({ code: 0, signal: null });
     expect(second.out.join("")).toContain('"msg":"relay stopped"');
