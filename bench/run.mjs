@@ -117,6 +117,8 @@ try {
       // Info, as in production: one line per accepted and per forwarded delivery.
       "--log-level",
       "info",
+      "--concurrency",
+      process.env.BENCH_RELAY_CONCURRENCY ?? "8",
     ],
     (b) => {
       const line = b.split("\n").find((l) => l.includes('"relay ready"'));
