@@ -1,6 +1,6 @@
 // The event presets of each Sourcegraph feature, per code host, and the names each code host knows.
-// Sources: Sourcegraph's handlers (shared reference event-routing.json), its incoming-webhooks
-// documentation, the Bitbucket Server plugin's WebhookListener, GitHub's catalog as
+// Sources: Sourcegraph's webhook handlers (cmd/frontend/internal/{batches,repos,authz}/webhooks/)
+// and parsers (internal/extsvc/*/events.go), its incoming-webhooks documentation, the Bitbucket Server plugin's WebhookListener, GitHub's catalog as
 // @octokit/webhooks lists it, GitLab's project/group hook API and Bitbucket Cloud's hook_event enum.
 
 export type CodeHost = "github" | "gitlab" | "bitbucketServer" | "bitbucketCloud";
@@ -217,6 +217,46 @@ export const BITBUCKET_CLOUD_EVENTS: readonly string[] = [
   "issue:comment_created",
   "project:updated",
 ];
+
+/**
+ * The event types Sourcegraph's parsers know, per receiver kind: GitLab's body `object_kind`
+ * values (internal/extsvc/gitlab/webhooks/events.go; its GitLab presets name the same three) and
+ * the X-Event-Key values of Bitbucket Server and Bitbucket Cloud (internal/extsvc/bitbucketserver/
+ * events.go, internal/extsvc/bitbucketcloud/events.go). Sourcegraph answers other GitLab kinds
+ * with 204, other Bitbucket Server keys with 400 and other Bitbucket Cloud keys with 404. The Bitbucket Cloud parser (5.5) does not know
+ * pullrequest:created, comment_resolved nor comment_reopened, although the documentation lists them.
+ */
+export const SOURCEGRAPH_PARSED_EVENTS = {
+  GITLAB: ["merge_request", "pipeline", "push"],
+  BITBUCKETSERVER: [
+    "ping",
+    "diagnostics:ping",
+    "repo:refs_changed",
+    "repo:build_status",
+    "pr:activity:status",
+    "pr:activity:event",
+    "pr:activity:rescope",
+    "pr:activity:merge",
+    "pr:activity:comment",
+    "pr:activity:reviewers",
+    "pr:participant:status",
+  ],
+  BITBUCKETCLOUD: [
+    "pullrequest:approved",
+    "pullrequest:changes_request_created",
+    "pullrequest:changes_request_removed",
+    "pullrequest:comment_created",
+    "pullrequest:comment_deleted",
+    "pullrequest:comment_updated",
+    "pullrequest:fulfilled",
+    "pullrequest:rejected",
+    "pullrequest:unapproved",
+    "pullrequest:updated",
+    "repo:commit_status_created",
+    "repo:commit_status_updated",
+    "repo:push",
+  ],
+} as const satisfies Record<"GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD", readonly string[]>;
 
 export const KNOWN_EVENTS: Record<CodeHost, readonly string[]> = {
   github: GITHUB_EVENTS,

@@ -2,42 +2,22 @@
 // PRIVATE-TOKEN auth with GitLab's JSON error shapes, projects and groups by numeric ID or
 // URL-encoded full path, write-only hook tokens that a URL change resets, `push_events` on by
 // default, offset pagination (`x-next-page` and `Link`), and group hooks that a tier may lack.
-// Sources: gitlabhq doc/api/project_webhooks.md and group_webhooks.md (shared reference
-// codehost-apis.md section 2), lib/api/helpers.rb for the error bodies.
+// Sources: gitlabhq doc/api/project_webhooks.md and group_webhooks.md, lib/api/helpers.rb for the
+// error bodies.
 import { randomUUID } from "node:crypto";
+import { GITLAB_EVENTS, GITLAB_GROUP_ONLY_EVENTS } from "../../../providers/events";
 import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer } from "../server";
 
 export type GitLabRole = "owner" | "maintainer" | "developer";
 export type HookScope = "project" | "group";
 
+const GROUP_ONLY = new Set(GITLAB_GROUP_ONLY_EVENTS);
+
 /** Event fields a project hook stores. */
-export const PROJECT_HOOK_EVENTS: readonly string[] = [
-  "push_events",
-  "tag_push_events",
-  "merge_requests_events",
-  "issues_events",
-  "confidential_issues_events",
-  "note_events",
-  "confidential_note_events",
-  "job_events",
-  "pipeline_events",
-  "wiki_page_events",
-  "deployment_events",
-  "feature_flag_events",
-  "releases_events",
-  "emoji_events",
-  "resource_access_token_events",
-  "milestone_events",
-  "vulnerability_events",
-];
+export const PROJECT_HOOK_EVENTS: readonly string[] = GITLAB_EVENTS.filter((e) => !GROUP_ONLY.has(e));
 
 /** Group hooks add the events of a group's members, projects and subgroups. */
-export const GROUP_HOOK_EVENTS: readonly string[] = [
-  ...PROJECT_HOOK_EVENTS,
-  "member_events",
-  "project_events",
-  "subgroup_events",
-];
+export const GROUP_HOOK_EVENTS: readonly string[] = GITLAB_EVENTS;
 
 export interface FakeHook {
   id: number;

@@ -1,10 +1,12 @@
 // A fake of Sourcegraph's delivery endpoint, `POST /.api/webhooks/<uuid>`, for relay tests and
 // the sandbox: the router's 400/404, each code host's check with the receiver's one secret and
-// its answers to unknown events (cmd/frontend/webhooks/*.go; shared reference sourcegraph-api.md
-// section 3). Written apart from src/ingest on purpose, so the relay is checked against a second
-// reading of Sourcegraph rather than against itself.
+// its answers to unknown events (Sourcegraph cmd/frontend/webhooks/*.go and the per-kind handlers
+// under cmd/frontend/internal/*/webhooks/). The verification is written apart from src/ingest on
+// purpose, so the relay is checked against a second reading of Sourcegraph rather than against
+// itself; only the list of event types the parsers know is shared, from providers/events.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { SOURCEGRAPH_PARSED_EVENTS } from "../../../providers/events";
 import { type FakeRequest, type FakeResponse, type FakeServer, startFakeServer, text } from "../server";
 
 export type Kind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
@@ -37,36 +39,9 @@ export interface ReceiverFake extends FakeServer {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const GITLAB_KINDS = new Set(["merge_request", "pipeline", "push"]);
-const BBS_KEYS = new Set([
-  "ping",
-  "diagnostics:ping",
-  "repo:refs_changed",
-  "repo:build_status",
-  "pr:activity:status",
-  "pr:activity:event",
-  "pr:activity:rescope",
-  "pr:activity:merge",
-  "pr:activity:comment",
-  "pr:activity:reviewers",
-  "pr:participant:status",
-]);
-// Sourcegraph 5.5's parser: pullrequest:created, comment_resolved and comment_reopened are not in it.
-const BBC_KEYS = new Set([
-  "pullrequest:approved",
-  "pullrequest:changes_request_created",
-  "pullrequest:changes_request_removed",
-  "pullrequest:comment_created",
-  "pullrequest:comment_deleted",
-  "pullrequest:comment_updated",
-  "pullrequest:fulfilled",
-  "pullrequest:rejected",
-  "pullrequest:unapproved",
-  "pullrequest:updated",
-  "repo:commit_status_created",
-  "repo:commit_status_updated",
-  "repo:push",
-]);
+const GITLAB_KINDS: ReadonlySet<string> = new Set(SOURCEGRAPH_PARSED_EVENTS.GITLAB);
+const BBS_KEYS: ReadonlySet<string> = new Set(SOURCEGRAPH_PARSED_EVENTS.BITBUCKETSERVER);
+const BBC_KEYS: ReadonlySet<string> = new Set(SOURCEGRAPH_PARSED_EVENTS.BITBUCKETCLOUD);
 
 const BAD = "Could not validate payload with secret.\n";
 const first = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? "") : (v ?? ""));
