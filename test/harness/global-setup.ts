@@ -1,19 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
 
 /**
  * The serialized providers `require("pulumi-sourcegraph-webhooks/providers/<name>")` from the
- * program's directory, as they do in a user's project. Give this checkout that view: a link to
- * itself in its own node_modules, and a fresh `dist/`.
+ * program's directory, as they do in a user's project: give this checkout that view (the same
+ * link `npm ci` makes) and a fresh `dist/`.
  */
 export default function setup(): void {
   const root = path.resolve(__dirname, "../..");
-  const link = path.join(root, "node_modules", "pulumi-sourcegraph-webhooks");
-  if (!existsSync(link) && !isDanglingLink(link)) {
-    mkdirSync(path.dirname(link), { recursive: true });
-    symlinkSync(root, link, "dir");
-  }
+  execFileSync(process.execPath, [path.join(root, "scripts", "link-self.js")], { stdio: "inherit" });
   if (!process.env.SG_WEBHOOKS_SKIP_BUILD) {
     execFileSync(
       process.execPath,
@@ -22,13 +17,5 @@ export default function setup(): void {
         stdio: "inherit",
       },
     );
-  }
-}
-
-function isDanglingLink(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
   }
 }
