@@ -1,5 +1,7 @@
 // Drives the real dynamic-provider host that ships in @pulumi/pulumi over gRPC, as the engine does
-// during `pulumi preview/up/refresh/destroy`. Recipe: shared/reference/pulumi-in-this-environment.md.
+// during `pulumi preview/up/refresh/destroy`: it spawns @pulumi/pulumi's cmd/dynamic-provider, reads
+// the port it prints, and calls the ResourceProvider service of proto/provider_grpc_pb with
+// google.protobuf.Struct properties (the engine's own wire format).
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import * as path from "node:path";
@@ -158,6 +160,19 @@ export class ProviderHost {
       await exited;
     }
   }
+}
+
+/**
+ * Starts the host with only PATH, fast retries and `env` in its environment, so credentials read
+ * at call time come from `env` alone and never from the machine running the tests.
+ */
+export function startHost(env: Record<string, string> = {}): Promise<ProviderHost> {
+  return ProviderHost.start({ env: { PATH: process.env.PATH, SG_WEBHOOKS_RETRY_BASE_MS: "5", ...env } });
+}
+
+/** Inputs as the engine sends them: a Struct has no undefined, so such inputs are left out. */
+export function definedProps(all: Props): Props {
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 /** A URN as the engine builds it for a dynamic resource. */

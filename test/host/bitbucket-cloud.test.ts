@@ -2,12 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
 import { type BitbucketCloudFake, startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
+import { expectCleanOutputs, expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
+  definedProps,
   dynamicUrn,
-  type HostError,
   type Props,
-  ProviderHost,
+  type ProviderHost,
   serializeProvider,
+  startHost,
 } from "../harness/provider-host";
 
 const TOKEN = "bbc-host-token-31c2";
@@ -22,24 +24,10 @@ let fake: BitbucketCloudFake;
 let host: ProviderHost;
 let providerText: string;
 
-function clean(text: string): void {
-  for (const k of KNOWN) expect(text).not.toContain(k);
-}
-
-function cleanOutputs(outs: Props): void {
-  for (const [k, v] of Object.entries(outs)) if (!SECRET_OUTPUTS.has(k)) clean(JSON.stringify(v));
-}
-
 beforeAll(async () => {
   fake = await startBitbucketCloudFake({ tokens: [TOKEN, ENV_TOKEN] });
   providerText = await serializeProvider(forwardingProvider("bitbucket-cloud"));
-  host = await ProviderHost.start({
-    env: {
-      PATH: process.env.PATH,
-      SG_WEBHOOKS_RETRY_BASE_MS: "5",
-      BITBUCKET_CLOUD_TOKEN: ENV_TOKEN,
-    },
-  });
+  host = await startHost({ BITBUCKET_CLOUD_TOKEN: ENV_TOKEN });
 });
 afterAll(async () => {
   await host?.close();
@@ -59,14 +47,13 @@ function props(over: Props = {}): Props {
     description: "Sourcegraph (sgw-test-hook)",
     ...over,
   };
-  // A Struct has no undefined: the engine leaves such inputs out.
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+  return definedProps(all);
 }
 
 describe("BitbucketCloudWebhook through the dynamic-provider host", () => {
   it("serializes to a stub without credentials", () => {
     expect(providerText).toContain("pulumi-sourcegraph-webhooks/providers/");
-    clean(providerText);
+    expectNoLeaks(providerText, KNOWN);
   });
 
   it("creates, diffs, reads, finds drift, updates, deletes, and deletes when gone", async () => {
@@ -85,7 +72,7 @@ describe("BitbucketCloudWebhook through the dynamic-provider host", () => {
     expect(outs.__provider).toBe(providerText);
     expect(fake.hooks("acme/widgets")).toHaveLength(1);
     expect(fake.hook(id)!.secret).toBe(SECRET);
-    cleanOutputs(outs);
+    expectCleanOutputs(outs, KNOWN, SECRET_OUTPUTS);
 
     // A second plan with the same program is a no-op.
     expect(await host.diff(id, u, outs, checked.inputs)).toMatchObject({ changes: false, replaces: [] });
@@ -153,9 +140,8 @@ describe("BitbucketCloudWebhook through the dynamic-provider host", () => {
     await host.delete(ok.id, u, ok.outs);
 
     const missing = await host.check(u, {}, props({ repository: "missing" }));
-    const err = (await host.create(u, missing.inputs).catch((e: HostError) => e)) as HostError;
-    expect(err.details).toContain('repository "acme/missing" was not found');
-    clean(err.details);
-    clean(host.stderr.join(""));
+    const details = await hostFailure(host.create(u, missing.inputs), KNOWN);
+    expect(details).toContain('repository "acme/missing" was not found');
+    expectNoLeaks(host.stderr.join(""), KNOWN);
   });
 });

@@ -3,17 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
 import { type BitbucketServerFake, PLUGIN_PATH, startBitbucketServerFake } from "../fakes/bitbucket-server";
+import { expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
   dynamicUrn,
-  type HostError,
   type Props,
-  ProviderHost,
+  type ProviderHost,
   serializeProvider,
+  startHost,
 } from "../harness/provider-host";
 
 const ADMIN_TOKEN = "bbs-admin-token";
 const SECRET = "host-secret-0123456789";
 const RECEIVER = "https://sourcegraph.example.com/.api/webhooks/7f1c1b9e-2f4b-4a53-9d4f-6f9d8d4c3b2a";
+const KNOWN = [ADMIN_TOKEN, SECRET, "admin-password", "not-an-admin-token", "revoked-token"];
 
 let bbs: BitbucketServerFake;
 let host: ProviderHost;
@@ -22,20 +24,9 @@ let providerText: string;
 beforeAll(async () => {
   bbs = await startBitbucketServerFake();
   providerText = await serializeProvider(forwardingProvider("bitbucket-server"));
-  const env: NodeJS.ProcessEnv = { ...process.env, SG_WEBHOOKS_RETRY_BASE_MS: "5" };
-  for (const k of [
-    "BITBUCKET_SERVER_URL",
-    "BITBUCKET_SERVER_TOKEN",
-    "BITBUCKET_SERVER_USERNAME",
-    "BITBUCKET_SERVER_PASSWORD",
-  ]) {
-    delete env[k];
-  }
   // The environment holds an admin's username and password; inputs carry a token where a test
   // wants a stored credential.
-  env.BITBUCKET_SERVER_USERNAME = "admin";
-  env.BITBUCKET_SERVER_PASSWORD = "admin-password";
-  host = await ProviderHost.start({ env });
+  host = await startHost({ BITBUCKET_SERVER_USERNAME: "admin", BITBUCKET_SERVER_PASSWORD: "admin-password" });
 });
 afterAll(async () => {
   await host?.close();
@@ -187,34 +178,37 @@ describe("BitbucketServerWebhook through the dynamic-provider host", () => {
     const noPlugin = await startBitbucketServerFake({ pluginInstalled: false });
     const nobody = await startBitbucketServerFake({ users: {}, tokens: {} });
     try {
-      const err1 = (await host
-        .create(urn("np"), await checked("np", { bitbucketServer: { url: noPlugin.url } }))
-        .catch((e) => e)) as HostError;
-      expect(err1.details).toContain(
+      const err1 = await hostFailure(
+        host.create(urn("np"), await checked("np", { bitbucketServer: { url: noPlugin.url } })),
+        KNOWN,
+      );
+      expect(err1).toContain(
         `the Bitbucket Server at ${noPlugin.url} has no Sourcegraph plugin (404 on /rest/sourcegraph-admin/1.0/webhook)`,
       );
-      const err2 = (await host
-        .create(
+      // hostFailure also proves that "not-an-admin-token" is not echoed.
+      const err2 = await hostFailure(
+        host.create(
           urn("na"),
           await checked("na", { bitbucketServer: { url: nobody.url, token: "not-an-admin-token" } }),
-        )
-        .catch((e) => e)) as HostError;
-      expect(err2.details).toContain("managing plugin webhooks needs a Bitbucket system administrator (401)");
-      expect(err2.details).toContain(
+        ),
+        KNOWN,
+      );
+      expect(err2).toContain("managing plugin webhooks needs a Bitbucket system administrator (401)");
+      expect(err2).toContain(
         "bitbucketServer.token, then BITBUCKET_SERVER_USERNAME + BITBUCKET_SERVER_PASSWORD",
       );
-      expect(err2.details).not.toContain("not-an-admin-token");
-      const err3 = (await host
-        .delete("1", urn("na"), {
+      const err3 = await hostFailure(
+        host.delete("1", urn("na"), {
           __provider: providerText,
           instanceUrl: nobody.url,
           webhookName: "x",
           secret: SECRET,
           scope: "global",
           events: [],
-        })
-        .catch((e) => e)) as HostError;
-      expect(err3.details).toContain("system administrator (401)");
+        }),
+        KNOWN,
+      );
+      expect(err3).toContain("system administrator (401)");
     } finally {
       await noPlugin.close();
       await nobody.close();
@@ -222,10 +216,7 @@ describe("BitbucketServerWebhook through the dynamic-provider host", () => {
   });
 
   it("never logs a token, password or secret", () => {
-    const logged = host.stderr.join("");
-    for (const s of [ADMIN_TOKEN, SECRET, "admin-password", "not-an-admin-token", "revoked-token"]) {
-      expect(logged).not.toContain(s);
-    }
+    expectNoLeaks(host.stderr.join(""), KNOWN);
     expect(providerText).not.toMatch(/bbs-admin-token|host-secret|admin-password/);
   });
 });

@@ -3,12 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
 import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
+import { expectCleanOutputs, expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
+  definedProps,
   dynamicUrn,
-  type HostError,
   type Props,
-  ProviderHost,
+  type ProviderHost,
   serializeProvider,
+  startHost,
 } from "../harness/provider-host";
 
 const TOKEN = "glpat-host-owner-7c41";
@@ -23,25 +25,6 @@ let fake: GitLabFake;
 let host: ProviderHost;
 const texts: Record<string, string> = {};
 
-function clean(text: string): void {
-  for (const k of KNOWN) expect(text).not.toContain(k);
-}
-
-function cleanOutputs(outs: Props): void {
-  for (const [k, v] of Object.entries(outs)) if (!SECRET_OUTPUTS.has(k)) clean(JSON.stringify(v));
-}
-
-async function hostError(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    const details = (err as HostError).details;
-    clean(details);
-    return details;
-  }
-  throw new Error("expected the host to fail");
-}
-
 beforeAll(async () => {
   fake = await startGitLabFake({
     tokens: { [TOKEN]: "owner", [ENV_TOKEN]: "owner", [DEV_TOKEN]: "developer" },
@@ -50,12 +33,10 @@ beforeAll(async () => {
   });
   texts.project = await serializeProvider(forwardingProvider("gitlab", "projectHookProvider"));
   texts.group = await serializeProvider(forwardingProvider("gitlab", "groupHookProvider"));
-  host = await ProviderHost.start({
-    env: { PATH: process.env.PATH, SG_WEBHOOKS_RETRY_BASE_MS: "5", GITLAB_TOKEN: ENV_TOKEN },
-  });
+  host = await startHost({ GITLAB_TOKEN: ENV_TOKEN });
 });
 afterAll(async () => {
-  if (host) clean(host.stderr.join(""));
+  if (host) expectNoLeaks(host.stderr.join(""), KNOWN);
   await host?.close();
   await fake?.close();
 });
@@ -77,13 +58,13 @@ for (const c of cases) {
       events: ["merge_requests_events", "pipeline_events", "push_events"],
       ...over,
     };
-    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+    return definedProps(all);
   };
 
   describe(`GitLab ${c.scope} hook through the dynamic-provider host`, () => {
     it("serializes to a stub without credentials", () => {
       expect(texts[c.scope]).toContain("pulumi-sourcegraph-webhooks/providers/");
-      clean(texts[c.scope]!);
+      expectNoLeaks(texts[c.scope]!, KNOWN);
     });
 
     it("creates, diffs, reads, finds drift, updates, adopts, deletes, and deletes when gone", async () => {
@@ -103,7 +84,7 @@ for (const c of cases) {
       });
       expect(fake.hooks(c.scope, c.owner)).toHaveLength(1);
       expect(fake.hook(Number(id))!.token).toBe(SECRET);
-      cleanOutputs(outs);
+      expectCleanOutputs(outs, KNOWN, SECRET_OUTPUTS);
 
       // The same program again is a no-op, whatever the event order.
       const reordered = await host.check(
@@ -137,7 +118,7 @@ for (const c of cases) {
       expect(hook.events.pipeline_events).toBe(true);
       // The URL changed back: GitLab reset the token unless it was sent again.
       expect(hook.token).toBe(SECRET);
-      cleanOutputs(updated);
+      expectCleanOutputs(updated, KNOWN, SECRET_OUTPUTS);
 
       // A change of project or group is a replacement, deleting first.
       const other = c.scope === "project" ? "acme/platform/web" : "acme/platform";
@@ -174,7 +155,7 @@ for (const c of cases) {
       const { id, outs } = await host.create(u, checked.inputs);
       expect(outs.gitlabToken).toBeUndefined();
       expect(JSON.stringify(outs)).not.toContain(ENV_TOKEN);
-      cleanOutputs(outs);
+      expectCleanOutputs(outs, KNOWN, SECRET_OUTPUTS);
       await host.delete(id, u, outs);
       expect(fake.hook(Number(id))).toBeUndefined();
     });
@@ -186,7 +167,7 @@ for (const c of cases) {
       expect(bad.failures[0]!.reason).toMatch(/^unknown gitlab event "nope_events"; valid: /);
 
       const checked = await host.check(u, {}, props({ gitlab: { url: fake.url, token: DEV_TOKEN } }));
-      const details = await hostError(host.create(u, checked.inputs));
+      const details = await hostFailure(host.create(u, checked.inputs), KNOWN);
       expect(details).toContain(`GitLab at ${fake.url} answered 403 on ${c.scope} "${c.owner}"`);
       expect(details).toContain(c.scope === "project" ? "Maintainer" : "Owner");
     });
@@ -208,7 +189,7 @@ describe("group hooks on a tier without them, through the host", () => {
           url: RECEIVER,
         },
       );
-      const details = await hostError(host.create(u, checked.inputs));
+      const details = await hostFailure(host.create(u, checked.inputs), KNOWN);
       expect(details).toContain(
         `group webhooks are not available on GitLab at ${fake.url}: they need GitLab Premium or Ultimate`,
       );
@@ -221,6 +202,6 @@ describe("group hooks on a tier without them, through the host", () => {
 describe("the host's log", () => {
   it("holds no token or secret after every call above", () => {
     expect(host.stderr.length).toBeGreaterThanOrEqual(0);
-    clean(host.stderr.join(""));
+    expectNoLeaks(host.stderr.join(""), KNOWN);
   });
 });

@@ -9,7 +9,7 @@ import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
 import type { FakeServer } from "../fakes/server";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
 import { Deployment } from "../harness/deployment";
-import { ProviderHost } from "../harness/provider-host";
+import { type ProviderHost, startHost } from "../harness/provider-host";
 
 const GITLAB_TOKEN = "glpat-fake-owner";
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   bbs = await startBitbucketServerFake();
   bbc = await startBitbucketCloudFake();
   // No credentials in the host's environment: everything comes from the declaration.
-  host = await ProviderHost.start({ env: { PATH: process.env.PATH, SG_WEBHOOKS_RETRY_BASE_MS: "5" } });
+  host = await startHost();
   engine = new Deployment(host);
 });
 

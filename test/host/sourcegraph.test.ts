@@ -4,12 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
+import { expectCleanOutputs, expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
+  definedProps,
   dynamicUrn,
-  type HostError,
   type Props,
-  ProviderHost,
+  type ProviderHost,
   serializeProvider,
+  startHost,
 } from "../harness/provider-host";
 
 const ENV_TOKEN = "sgp_hostenv0123456789abcdef0123456789abcdef0";
@@ -22,26 +24,6 @@ let host: ProviderHost;
 let providerText: string;
 const known = [ADMIN_TOKEN, ENV_TOKEN, SECRET];
 
-function clean(text: string): void {
-  for (const k of known) expect(text).not.toContain(k);
-}
-
-function cleanOutputs(outs: Props): void {
-  for (const [k, v] of Object.entries(outs)) if (!SECRET_OUTPUTS.has(k)) clean(JSON.stringify(v));
-}
-
-async function hostError(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    const details = (err as HostError).details;
-    clean(details);
-    clean((err as Error).message);
-    return details;
-  }
-  throw new Error("expected the host to fail");
-}
-
 beforeAll(async () => {
   const tokens = {
     [ADMIN_TOKEN]: { username: "admin", siteAdmin: true },
@@ -52,13 +34,11 @@ beforeAll(async () => {
   strict = await startSourcegraphFake({ tokens, omitFields: ["Webhook.secret"] });
   const p = forwardingProvider("sourcegraph");
   providerText = await serializeProvider(p);
-  host = await ProviderHost.start({
-    env: { PATH: process.env.PATH, SG_WEBHOOKS_RETRY_BASE_MS: "5", SRC_ACCESS_TOKEN: ENV_TOKEN },
-  });
+  host = await startHost({ SRC_ACCESS_TOKEN: ENV_TOKEN });
 });
 afterAll(async () => {
   if (host) {
-    clean(host.stderr.join(""));
+    expectNoLeaks(host.stderr.join(""), known);
     await host.close();
   }
   await fake?.close();
@@ -76,14 +56,14 @@ function props(over: Props = {}): Props {
     sourcegraph: { endpoint: fake.url, accessToken: ADMIN_TOKEN },
     ...over,
   };
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+  return definedProps(all);
 }
 
 describe("SourcegraphReceiver through the dynamic-provider host", () => {
   it("serializes to a stub that captures no credentials", () => {
     expect(providerText).toContain("pulumi-sourcegraph-webhooks/providers/");
     expect(providerText.length).toBeLessThan(5_000);
-    clean(providerText);
+    expectNoLeaks(providerText, known);
   });
 
   it("creates, finds no diff, reads, sees drift, updates, deletes, and deletes when gone", async () => {
@@ -105,7 +85,7 @@ describe("SourcegraphReceiver through the dynamic-provider host", () => {
       schemaVersion: 1,
     });
     expect(outs.__provider).toBe(providerText);
-    cleanOutputs(outs);
+    expectCleanOutputs(outs, known, SECRET_OUTPUTS);
 
     expect(await host.diff(id, u, outs, checked.inputs)).toMatchObject({ changes: false, replaces: [] });
     const read = await host.read(id, u, outs);
@@ -121,7 +101,7 @@ describe("SourcegraphReceiver through the dynamic-provider host", () => {
     const repaired = await host.update(id, u, drifted, checked.inputs);
     expect(fake.receiver(id)).toMatchObject({ secret: SECRET, name: "sgw-test-gh" });
     expect(repaired.uuid).toBe(r.uuid);
-    cleanOutputs(repaired);
+    expectCleanOutputs(repaired, known, SECRET_OUTPUTS);
 
     // A renamed receiver keeps its UUID and URL.
     const renamed = await host.check(u, checked.inputs, props({ secret: SECRET, webhookName: "renamed" }));
@@ -166,7 +146,7 @@ describe("SourcegraphReceiver through the dynamic-provider host", () => {
     expect(hand.name).toBe("sgw-test-gh");
     expect(outs.secret).toBe(hand.secret);
     expect(hand.secret).toMatch(/^[A-Za-z0-9]{40}$/);
-    cleanOutputs(outs);
+    expectCleanOutputs(outs, known, SECRET_OUTPUTS);
   });
 
   it("deletes with SRC_ACCESS_TOKEN once the stored token is revoked", async () => {
@@ -204,7 +184,7 @@ describe("SourcegraphReceiver through the dynamic-provider host", () => {
     const revoked = new Set([ENV_TOKEN]);
     for (const t of revoked) delete fake.tokens[t];
     try {
-      const details = await hostError(host.create(urn("denied2"), checked.inputs));
+      const details = await hostFailure(host.create(urn("denied2"), checked.inputs), known);
       expect(details).toContain(
         `Sourcegraph at ${fake.url} answered 401: the access token is invalid or expired (set SRC_ACCESS_TOKEN or sourcegraph.accessToken)`,
       );
@@ -220,7 +200,7 @@ describe("SourcegraphReceiver through the dynamic-provider host", () => {
       {},
       props({ sourcegraph: { endpoint: strict.url, accessToken: ADMIN_TOKEN } }),
     );
-    const details = await hostError(host.create(u, checked.inputs));
+    const details = await hostFailure(host.create(u, checked.inputs), known);
     expect(details).toContain(
       `Sourcegraph at ${strict.url} refused Receivers: Cannot query field "secret" on type "Webhook".`,
     );

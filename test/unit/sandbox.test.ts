@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SourcegraphWebhooks } from "../../src/components/sourcegraph-webhooks";
 import { readDeclaration } from "../../src/program/config";
 import { Deployment } from "../harness/deployment";
-import { ProviderHost } from "../harness/provider-host";
+import { startHost } from "../harness/provider-host";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CLI = path.join(ROOT, "dist/src/cli/main.js");
@@ -131,9 +131,7 @@ describe("sg-webhooks sandbox", () => {
       Object.entries(doc.config as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(v)]),
     );
     const declaration = readDeclaration("sourcegraph-webhooks", config);
-    const host = await ProviderHost.start({
-      env: { PATH: process.env.PATH, SG_WEBHOOKS_RETRY_BASE_MS: "5" },
-    });
+    const host = await startHost();
     try {
       const engine = new Deployment(host, "sourcegraph-webhooks", "sandbox");
       const steps = await engine.up(() => new SourcegraphWebhooks("sourcegraph", declaration));
