@@ -5,14 +5,14 @@
 // provider's real outputs, so hooks get the receiver's real URL and secret. Other resources
 // (components, @pulumi/github) are echoed as their inputs, as plain mocks do.
 //
-//   const host = await ProviderHost.start();
+//   const host = await startHost();
 //   const engine = new Deployment(host);
 //   await engine.up(() => new SourcegraphWebhooks("sg", args));
 //   await engine.destroy();
 import * as pulumi from "@pulumi/pulumi";
+import { unsecret } from "./mock-engine";
 import type { Props, ProviderHost } from "./provider-host";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const DYNAMIC = "pulumi-nodejs:dynamic/";
 
 /** A resource as the state stores it. */
@@ -32,16 +32,6 @@ export type Operation = "create" | "update" | "replace" | "same" | "delete";
 export interface Step {
   readonly op: Operation;
   readonly urn: string;
-}
-
-/** Secrets reach providers unwrapped: the dynamic-provider host does not accept secrets. */
-function unwrap(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(unwrap);
-  if (v && typeof v === "object") {
-    if (SECRET_SIG in v) return unwrap((v as unknown as { value: unknown }).value);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-  }
-  return v;
 }
 
 /** Drops undefined fields, which a protobuf Struct cannot carry. */
@@ -84,7 +74,13 @@ export class Deployment {
             }
             const urn = this.urn(args.type, args.name);
             seen.add(urn);
-            const stored = await this.apply(args.type, args.name, urn, defined(unwrap(args.inputs)) as Props);
+            // Secrets reach providers unwrapped: the dynamic-provider host does not accept secrets.
+            const stored = await this.apply(
+              args.type,
+              args.name,
+              urn,
+              defined(unsecret(args.inputs)) as Props,
+            );
             return { id: stored.id, state: stored.outputs };
           })();
           const tracked = p.catch((err: unknown) => {

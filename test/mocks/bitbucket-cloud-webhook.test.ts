@@ -4,60 +4,33 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { check } from "../../providers/bitbucket-cloud";
 import { BitbucketCloudWebhook } from "../../src/resources/bitbucket-cloud-webhook";
+import { isSecretValue, mockResources, type Registered, resolved, unsecret } from "../harness/mock-engine";
 
-const SIG = "4dabf18193072939515e22adb298388d";
 const TOKEN = "bbc-mock-token-4c4c";
 const API_TOKEN = "bbc-mock-api-token-1a1a";
 const SECRET = "bbc-mock-secret-2b2b";
 
-interface Seen {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  failures: Array<{ property: string; reason: string }>;
-}
-const seen: Seen[] = [];
-
-function isSecret(v: unknown): boolean {
-  return typeof v === "object" && v !== null && SIG in v;
-}
-function unsecret(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(unsecret);
-  if (v && typeof v === "object") {
-    if (SIG in v) return unsecret((v as unknown as { value: unknown }).value);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)]));
-  }
-  return v;
-}
-function value<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply(resolve));
-}
+let seen: Registered[];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const plain = unsecret(args.inputs) as Record<string, unknown>;
-        const { inputs, failures } = check(plain);
-        seen.push({ type: args.type, name: args.name, inputs: args.inputs, failures: failures ?? [] });
-        // What create returns (see providers/bitbucket-cloud/outputs.ts), built from the checked inputs.
-        const state = {
-          ...args.inputs,
-          schemaVersion: 1,
-          uuid: `{${args.name}-uuid}`,
-          apiUrl: inputs.apiUrl,
-          events: inputs.events,
-          description: inputs.description,
-          active: true,
-          secretSet: inputs.secret !== undefined,
-        };
-        return { id: state.uuid, state };
-      },
-      call: (args) => args.inputs,
+  seen = await mockResources(
+    (r) => {
+      const { inputs, failures } = check(unsecret(r.inputs));
+      // What create returns (see providers/bitbucket-cloud/outputs.ts), built from the checked inputs.
+      const state = {
+        ...r.inputs,
+        schemaVersion: 1,
+        uuid: `{${r.name}-uuid}`,
+        apiUrl: inputs.apiUrl,
+        events: inputs.events,
+        description: inputs.description,
+        active: true,
+        secretSet: inputs.secret !== undefined,
+      };
+      return { id: state.uuid, state, failures };
     },
     "sgw",
     "dev",
-    false,
   );
 });
 
@@ -70,13 +43,13 @@ describe("BitbucketCloudWebhook under mocks", () => {
       url: "https://sourcegraph.example.com/.api/webhooks/1",
       secret: SECRET,
     });
-    expect(await value(hook.uuid)).toBe("{repo-hook-uuid}");
+    expect(await resolved(hook.uuid)).toBe("{repo-hook-uuid}");
     const r = seen.find((s) => s.name === "repo-hook")!;
     expect(r.type).toBe("pulumi-nodejs:dynamic/bitbucketcloud:Webhook");
     expect(r.failures).toEqual([]);
     // Given as plain strings, still secret.
-    expect(isSecret(r.inputs.secret)).toBe(true);
-    expect(isSecret(r.inputs.bitbucketCloud)).toBe(true);
+    expect(isSecretValue(r.inputs.secret)).toBe(true);
+    expect(isSecretValue(r.inputs.bitbucketCloud)).toBe(true);
     expect(unsecret(r.inputs.bitbucketCloud)).toEqual({ token: TOKEN });
     // The serialized provider is a stub that holds nothing of the resource.
     const text = String(r.inputs.__provider);
@@ -85,7 +58,7 @@ describe("BitbucketCloudWebhook under mocks", () => {
     expect(r.inputs.description).toBe("Sourcegraph (sgw-dev-repo-hook)");
 
     expect(await pulumi.isSecret(hook.secret)).toBe(true);
-    expect(await value(hook.secret)).toBe(SECRET);
+    expect(await resolved(hook.secret)).toBe(SECRET);
     const plain: pulumi.Output<unknown>[] = [
       hook.uuid,
       hook.apiUrl,
@@ -97,14 +70,14 @@ describe("BitbucketCloudWebhook under mocks", () => {
     ];
     for (const o of plain) {
       expect(await pulumi.isSecret(o)).toBe(false);
-      const v = JSON.stringify(await value(o));
+      const v = JSON.stringify(await resolved(o));
       for (const s of [TOKEN, SECRET]) expect(v).not.toContain(s);
     }
-    expect(await value(hook.apiUrl)).toBe("https://api.bitbucket.org/2.0");
-    expect(await value(hook.workspace)).toBe("acme");
-    expect(await value(hook.repository)).toBe("widgets");
-    expect(await value(hook.schemaVersion)).toBe(1);
-    expect(await value(hook.secretSet)).toBe(true);
+    expect(await resolved(hook.apiUrl)).toBe("https://api.bitbucket.org/2.0");
+    expect(await resolved(hook.workspace)).toBe("acme");
+    expect(await resolved(hook.repository)).toBe("widgets");
+    expect(await resolved(hook.schemaVersion)).toBe(1);
+    expect(await resolved(hook.secretSet)).toBe(true);
   });
 
   it("a workspace hook with an e-mail and API token; explicit description and events", async () => {
@@ -115,13 +88,13 @@ describe("BitbucketCloudWebhook under mocks", () => {
       events: ["repo:push"],
       description: "mine",
     });
-    expect(await value(hook.events)).toEqual(["repo:push"]);
-    expect(await value(hook.repository)).toBeUndefined();
-    expect(await value(hook.apiUrl)).toBe("http://127.0.0.1:1/2.0");
-    expect(await value(hook.description)).toBe("mine");
+    expect(await resolved(hook.events)).toEqual(["repo:push"]);
+    expect(await resolved(hook.repository)).toBeUndefined();
+    expect(await resolved(hook.apiUrl)).toBe("http://127.0.0.1:1/2.0");
+    expect(await resolved(hook.description)).toBe("mine");
     const r = seen.find((s) => s.name === "ws-hook")!;
     expect(r.failures).toEqual([]);
-    expect(isSecret(r.inputs.bitbucketCloud)).toBe(true);
+    expect(isSecretValue(r.inputs.bitbucketCloud)).toBe(true);
     expect(String(r.inputs.__provider)).not.toContain(API_TOKEN);
     expect(r.inputs.secret).toBeUndefined();
   });
@@ -134,7 +107,7 @@ describe("BitbucketCloudWebhook under mocks", () => {
       url: "https://sourcegraph.example.com/.api/webhooks/3",
       events: ["repo:push", "pullrequest:opened"],
     });
-    await value(hook.urn);
+    await resolved(hook.urn);
     const r = seen.find((s) => s.name === "bad-hook")!;
     expect(r.failures.map((f) => f.property).sort()).toEqual([
       "bitbucketCloud.token",

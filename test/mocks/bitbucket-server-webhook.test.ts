@@ -5,7 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkInputs } from "../../providers/bitbucket-server";
 import { BitbucketServerWebhook } from "../../src";
-import { isSecretValue, resolved, secretValue, unsecret } from "./mock-engine";
+import {
+  isSecretValue,
+  mockResources,
+  type Registered,
+  resolved,
+  secretValue,
+  settle,
+  unsecret,
+} from "../harness/mock-engine";
 
 const TYPE = "pulumi-nodejs:dynamic/bitbucketserver:Webhook";
 const TOKEN = "mock-bbs-token-123";
@@ -13,56 +21,28 @@ const PASSWORD = "mock-bbs-password-456";
 const SECRET = "mock-webhook-secret-789";
 const RECEIVER = "https://sourcegraph.example.com/.api/webhooks/2d9e6c53-4a0e-4c1f-9e0e-1f1f6d0d8f00";
 
-interface Registration {
-  name: string;
-  type: string;
-  inputs: Record<string, any>;
-  additionalSecretOutputs: string[];
-}
-const registered: Registration[] = [];
-let pendingSecretOutputs: string[] = [];
+let registered: Registered[];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const additionalSecretOutputs = pendingSecretOutputs;
-        registered.push({ name: args.name, type: args.type, inputs: args.inputs, additionalSecretOutputs });
-        if (args.type !== TYPE) return { id: `${args.name}-id`, state: args.inputs };
-        const { __provider, ...plain } = unsecret(args.inputs);
-        const { inputs, failures } = checkInputs(plain);
-        if (failures.length > 0) {
-          throw new Error(failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
-        }
-        const outs: Record<string, unknown> = {
-          ...inputs,
-          webhookId: 42,
-          remoteScope: inputs.scope,
-          schemaVersion: 1,
-        };
-        for (const key of additionalSecretOutputs) {
-          if (outs[key] !== undefined) outs[key] = secretValue(outs[key]);
-        }
-        return { id: "42", state: outs };
-      },
-      call: (args) => args.inputs,
-    },
-    "sgw",
-    "test",
-    false,
-  );
-  // Let the mock engine see what the SDK sends the real one.
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
-    pendingSecretOutputs = req.getAdditionalsecretoutputsList();
-    return register(req, callback);
-  };
+  registered = await mockResources((r) => {
+    if (r.type !== TYPE) return { id: `${r.name}-id`, state: r.inputs };
+    const { __provider, ...plain } = unsecret(r.inputs);
+    const { inputs, failures } = checkInputs(plain);
+    if (failures.length > 0) {
+      throw new Error(failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
+    }
+    const outs: Record<string, unknown> = {
+      ...inputs,
+      webhookId: 42,
+      remoteScope: inputs.scope,
+      schemaVersion: 1,
+    };
+    for (const key of r.secretOutputs) {
+      if (outs[key] !== undefined) outs[key] = secretValue(outs[key]);
+    }
+    return { id: "42", state: outs };
+  });
 });
-
-async function settled(r: pulumi.Resource): Promise<void> {
-  await resolved(r.urn);
-}
 
 describe("BitbucketServerWebhook under mocks", () => {
   it("registers the type token with the default name and scope, and secrets as secrets", async () => {
@@ -71,7 +51,7 @@ describe("BitbucketServerWebhook under mocks", () => {
       url: RECEIVER,
       secret: SECRET,
     });
-    await settled(hook);
+    await settle(hook);
     const reg = registered.find((r) => r.name === "main")!;
     expect(reg.type).toBe(TYPE);
     expect(reg.inputs.webhookName).toBe("sgw-test-main");
@@ -82,7 +62,7 @@ describe("BitbucketServerWebhook under mocks", () => {
       url: "https://bitbucket.example.com",
       token: TOKEN,
     });
-    expect(reg.additionalSecretOutputs).toEqual(expect.arrayContaining(["secret", "bitbucketServer"]));
+    expect(reg.secretOutputs).toEqual(expect.arrayContaining(["secret", "bitbucketServer"]));
 
     expect(typeof reg.inputs.__provider).toBe("string");
     expect(reg.inputs.__provider).toContain("pulumi-sourcegraph-webhooks/providers/");
@@ -126,7 +106,7 @@ describe("BitbucketServerWebhook under mocks", () => {
     const hook = new BitbucketServerWebhook("envcreds", { url: RECEIVER, secret: SECRET, webhookName: "e" });
     process.env.BITBUCKET_SERVER_URL = "https://bbs.example.com";
     try {
-      await settled(hook);
+      await settle(hook);
     } finally {
       delete process.env.BITBUCKET_SERVER_URL;
     }

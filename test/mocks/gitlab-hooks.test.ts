@@ -4,49 +4,45 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkHook } from "../../providers/gitlab";
 import { GitLabGroupHook, GitLabProjectHook } from "../../src/resources/gitlab-hooks";
-import { isSecretValue, resolved, secretValue, unsecret } from "./mock-engine";
+import {
+  isSecretValue,
+  mockResources,
+  type Registered,
+  resolved,
+  secretValue,
+  unsecret,
+} from "../harness/mock-engine";
 
 const TOKEN = "glpat-mock-token-3d3d";
 const SECRET = "gl-mock-secret-4e4e";
 const RECEIVER = "https://sourcegraph.example.com/.api/webhooks/7";
 
-interface Seen {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  failures: Array<{ property: string; reason: string }>;
-}
-const seen: Seen[] = [];
+let seen: Registered[];
 
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const scope = args.type.endsWith(":GroupHook") ? "group" : "project";
-        const { inputs, failures } = checkHook(scope, unsecret(args.inputs));
-        seen.push({ type: args.type, name: args.name, inputs: args.inputs, failures: failures ?? [] });
-        // What create returns (providers/gitlab/provider.ts outputsOf), from the checked inputs.
-        const token = (inputs.gitlab as { token?: string } | undefined)?.token;
-        const state: Record<string, unknown> = {
-          schemaVersion: 1,
-          hookId: 11,
-          gitlabUrl: (inputs.gitlab as { url?: string } | undefined)?.url,
-          [scope]: inputs[scope],
-          [`${scope}Id`]: 42,
-          url: inputs.url,
-          events: inputs.events,
-          enableSslVerification: inputs.enableSslVerification,
-        };
-        // The engine keeps an output secret when its input was (and for additionalSecretOutputs).
-        if (token) state.gitlabToken = secretValue(token);
-        if (inputs.secret) state.secret = args.inputs.secret;
-        return { id: "11", state };
-      },
-      call: (args) => args.inputs,
+  seen = await mockResources(
+    (r) => {
+      const scope = r.type.endsWith(":GroupHook") ? "group" : "project";
+      const { inputs, failures } = checkHook(scope, unsecret(r.inputs));
+      // What create returns (providers/gitlab/provider.ts outputsOf), from the checked inputs.
+      const token = (inputs.gitlab as { token?: string } | undefined)?.token;
+      const state: Record<string, unknown> = {
+        schemaVersion: 1,
+        hookId: 11,
+        gitlabUrl: (inputs.gitlab as { url?: string } | undefined)?.url,
+        [scope]: inputs[scope],
+        [`${scope}Id`]: 42,
+        url: inputs.url,
+        events: inputs.events,
+        enableSslVerification: inputs.enableSslVerification,
+      };
+      // The engine keeps an output secret when its input was (and for additionalSecretOutputs).
+      if (token) state.gitlabToken = secretValue(token);
+      if (inputs.secret) state.secret = r.inputs.secret;
+      return { id: "11", state, failures };
     },
     "sgw",
     "dev",
-    false,
   );
 });
 

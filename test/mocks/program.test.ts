@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, readDeclaration } from "../../src/program/config";
-import { installMocks, isSecretValue, type Registered, resolved, unsecret } from "./mock-engine";
+import { installMocks, isSecretValue, type Registered, resolved, unsecret } from "../harness/mock-engine";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT = "sourcegraph-webhooks";

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { events } from "../../src";
 import { SourcegraphWebhooks, type SourcegraphWebhooksArgs } from "../../src/components/sourcegraph-webhooks";
-import { installMocks, isSecretValue, type Registered, resolved, unsecret } from "./mock-engine";
+import { installMocks, isSecretValue, type Registered, resolved, unsecret } from "../harness/mock-engine";
 
 const COMPONENT = "sourcegraph-webhooks:index:SourcegraphWebhooks";
 const RECEIVER = "pulumi-nodejs:dynamic/sourcegraph:Receiver";
