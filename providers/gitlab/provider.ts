@@ -114,6 +114,21 @@ function storedCredential(state: HookOutputs): Credential | undefined {
   return state.gitlabToken ? { token: state.gitlabToken, source: "the stored gitlab.token" } : undefined;
 }
 
+/** `withClient` on the instance, owner, credential and secret the state stores (read and delete). */
+function withStoredClient<T>(
+  scope: HookScope,
+  state: HookOutputs,
+  fn: (client: HookClient) => Promise<T>,
+): Promise<T> {
+  return withClient(scope, state.gitlabUrl, String(state[scope]), storedCredential(state), state.secret, fn);
+}
+
+/** A 404 saying the hook, or its project or group, no longer exists. */
+function isGone(err: unknown): boolean {
+  const kind = notFoundKind(err);
+  return kind === "hook" || kind === "project" || kind === "group";
+}
+
 export type HookProvider = Required<Omit<pulumi.dynamic.ResourceProvider, "configure">>;
 
 export function makeHookProvider(scope: HookScope): HookProvider {
@@ -158,24 +173,15 @@ export function makeHookProvider(scope: HookScope): HookProvider {
 
     async read(id, props) {
       const state = upgradeOutputs(props);
-      const owner = String(state[scope]);
-      const remote = await withClient(
-        scope,
-        state.gitlabUrl,
-        owner,
-        storedCredential(state),
-        state.secret,
-        async (client) => {
-          try {
-            return await client.show(ownerRef(scope, state), state.hookId);
-          } catch (err) {
-            const kind = notFoundKind(err);
-            // The hook, or its project or group, is gone: refresh drops it and the next up recreates it.
-            if (kind === "hook" || kind === "project" || kind === "group") return undefined;
-            throw err;
-          }
-        },
-      );
+      const remote = await withStoredClient(scope, state, async (client) => {
+        try {
+          return await client.show(ownerRef(scope, state), state.hookId);
+        } catch (err) {
+          // The hook, or its project or group, is gone: refresh drops it and the next up recreates it.
+          if (isGone(err)) return undefined;
+          throw err;
+        }
+      });
       if (!remote) return {};
       const props2: HookOutputs = compact({
         ...state,
@@ -232,24 +238,15 @@ export function makeHookProvider(scope: HookScope): HookProvider {
 
     async delete(_id, props) {
       const state = upgradeOutputs(props);
-      const owner = String(state[scope]);
-      await withClient(
-        scope,
-        state.gitlabUrl,
-        owner,
-        storedCredential(state),
-        state.secret,
-        async (client) => {
-          try {
-            await client.remove(ownerRef(scope, state), state.hookId);
-          } catch (err) {
-            const kind = notFoundKind(err);
-            // GitLab answers 404 for a hook (or project, or group) that is already gone: success.
-            if (kind === "hook" || kind === "project" || kind === "group") return;
-            throw err;
-          }
-        },
-      );
+      await withStoredClient(scope, state, async (client) => {
+        try {
+          await client.remove(ownerRef(scope, state), state.hookId);
+        } catch (err) {
+          // GitLab answers 404 for a hook (or project, or group) that is already gone: success.
+          if (isGone(err)) return;
+          throw err;
+        }
+      });
     },
   };
 }
