@@ -1,7 +1,7 @@
 // Validation and normalization of the inputs, with messages that name the input and what is valid.
 import type * as pulumi from "@pulumi/pulumi";
 import { defaultEvents, normalizeEvents, unknownEventsError } from "../events";
-import { containsUnknown, UNKNOWN } from "../shared";
+import { containsUnknown, isHttpUrl, UNKNOWN } from "../shared";
 import { type Connection, DEFAULT_API_URL, type Inputs, normalizeApiUrl } from "./config";
 
 export const DEFAULT_DESCRIPTION = "Sourcegraph";
@@ -10,15 +10,6 @@ type Failure = pulumi.dynamic.CheckFailure;
 
 const SLUG = /^(?:\{[0-9a-fA-F-]+\}|[A-Za-z0-9][A-Za-z0-9._-]*)$/;
 const MAX_SECRET = 128;
-
-function isHttpUrl(v: string): boolean {
-  try {
-    const u = new URL(v);
-    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
-  } catch {
-    return false;
-  }
-}
 
 function optionalString(v: unknown): v is string | undefined {
   return v === undefined || v === null || typeof v === "string";

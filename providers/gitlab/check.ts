@@ -1,19 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { defaultEvents, normalizeEvents, unknownEventsError } from "../events";
-import { env, UNKNOWN } from "../shared";
+import { env, isHttpUrl, UNKNOWN } from "../shared";
 import { HOOK_EVENTS, type HookScope } from "./events";
 import { DEFAULT_GITLAB_URL, normalizeInstanceUrl } from "./inputs";
 
 type Failure = pulumi.dynamic.CheckFailure;
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
-  } catch {
-    return false;
-  }
-}
 
 /** Validates the instance URL; returns an error reason or undefined. */
 export function instanceUrlProblem(value: unknown, property: string): string | undefined {

@@ -1,2 +1,3 @@
 export { credentialCandidates, env, withCredentials } from "./credentials";
 export { containsUnknown, UNKNOWN } from "./unknown";
+export { isHttpUrl } from "./url";
