@@ -1,6 +1,6 @@
 // Bitbucket Cloud webhook calls through the `bitbucket` client, sent by our own transport.
-// API: https://developer.atlassian.com/cloud/bitbucket/rest/api-group-webhooks/ (facts in
-// shared/reference/codehost-apis.md section 3).
+// API: https://developer.atlassian.com/cloud/bitbucket/rest/api-group-webhooks/ (and Bitbucket's
+// Swagger in node-bitbucket's specification/).
 import { type APIClient, Bitbucket } from "bitbucket";
 import { redact } from "../http";
 import { CREDENTIALS_HINT, type Credential, SERVICE } from "./config";
@@ -49,7 +49,7 @@ export function isRefused(err: unknown): boolean {
 
 /**
  * The client's generated types omit `_body` on `updateWebhook` and on the workspace hook
- * create/update routes, although the runtime sends it as the JSON body (codehost-apis.md 3.1).
+ * create/update routes, although the runtime sends it as the JSON body (bitbucket 2.12.0 lib/index.js).
  * This is the one place that widens them; a function taking `P` also takes `P & { _body }`.
  */
 function acceptingBody<P, R>(method: (params: P) => R): (params: P & { _body: HookPayload }) => R {

@@ -1,4 +1,4 @@
-// The pure diff (DESIGN section 4, rule 3): no network, unknown values count as changes, events
+// The pure diff (preview runs it): no network, unknown values count as changes, events
 // are sets, and the instance, workspace and repository are replacements.
 import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";

@@ -1,7 +1,7 @@
 // The `bitbucket` client sends through `request.fetch` when one is given (node-fetch v2 otherwise,
 // with no retries). This adapter routes it through our `send`, so timeouts, retries honouring
-// Retry-After and the per-origin limiter are ours and are the only retry layer (DESIGN section 4,
-// rule 7).
+// Retry-After and the per-origin limiter are ours and are the only retry layer (two stacked
+// layers would multiply the attempts).
 import { STATUS_CODES } from "node:http";
 import { type HttpMethod, send } from "../http";
 

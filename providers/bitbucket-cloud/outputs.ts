@@ -24,8 +24,9 @@ function connectionOf(v: unknown): Connection | undefined {
 }
 
 /**
- * Reads the state written by any version of this provider (DESIGN section 4, rule 1). Version 1 is
- * the first; an older or unversioned shape is read field by field with the same defaults.
+ * Reads the state written by any version of this provider (the installed code runs on every state,
+ * old or new). Version 1 is the first; an older or unversioned shape is read field by field with
+ * the same defaults.
  */
 export function upgradeOutputs(props: Record<string, unknown>): Outputs {
   const repository = str(props.repository);

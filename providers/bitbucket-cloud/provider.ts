@@ -67,8 +67,9 @@ function payloadOf(inputs: Inputs, secret: string | null | undefined): HookPaylo
 }
 
 /**
- * Adopts a hook with the same target URL (DESIGN section 4, rule 5), bringing it to the declared
- * settings; the secret is re-sent (or removed) because whatever it holds is unknown.
+ * Adopts a hook with the same target URL (so a retried or half-failed create makes no duplicate),
+ * bringing it to the declared settings; the secret is re-sent (or removed) because whatever it
+ * holds is unknown.
  */
 async function adopt(client: HookClient, inputs: Inputs): Promise<RemoteHook | undefined> {
   const existing = (await client.list()).find((h) => h.url === inputs.url);
@@ -123,7 +124,7 @@ export const provider: Required<
     const olds = upgradeOutputs(oldProps);
     const news = raw as Inputs;
     const uuid = olds.uuid || id;
-    // The stored endpoint and scope, never re-read (DESIGN section 4, rule 2); a changed one is a replacement.
+    // The stored endpoint and scope, never re-read from the environment; a changed one is a replacement.
     const where = { ...scopeOf(olds), bitbucketCloud: news.bitbucketCloud };
     const changed = hookChanges(olds, news);
     if (changed.length === 0) {

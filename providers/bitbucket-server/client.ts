@@ -1,5 +1,6 @@
-// The plugin's three calls (shared/reference/sourcegraph/bitbucket-server-plugin-rest.md). Each
-// maps the plugin's answers to errors that name the fix; retries and timeouts are send()'s.
+// The plugin's three calls (GET, POST and DELETE on /rest/sourcegraph-admin/1.0/webhook, as the
+// Sourcegraph Bitbucket Server plugin's WebhookRouter.java serves them). Each maps the plugin's
+// answers to errors that name the fix; retries and timeouts are send()'s.
 import { type HttpMethod, type HttpResponse, redact, send } from "../http";
 import { authorization, type Credential, credentialSecrets } from "./credentials";
 import { NotSystemAdminError, noPluginError } from "./errors";

@@ -1,4 +1,5 @@
-// Local and pure (DESIGN section 4, rule 3): no network, unknown values count as changes.
+// Local and pure, as preview needs it: no network, and values not known yet during preview count
+// as changes.
 import { sameEvents } from "../events";
 import { containsUnknown } from "../shared";
 import { upgradeOutputs } from "./outputs";

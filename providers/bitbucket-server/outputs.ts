@@ -10,8 +10,8 @@ import {
 
 /**
  * Reads outputs written by any version of this provider (the installed code always runs, even
- * on state from older ones: DESIGN section 4, rule 1). Version 1 is the first; this fills what a
- * hand-edited or partial state may lack.
+ * on state from older ones, since the state holds only a forwarding stub). Version 1 is the
+ * first; this fills what a hand-edited or partial state may lack.
  */
 export function upgradeOutputs(props: Record<string, unknown>): WebhookOutputs {
   const conn = (props.bitbucketServer ?? undefined) as BitbucketServerConnection | undefined;

@@ -1,5 +1,6 @@
 // The dynamic provider of BitbucketServerWebhook. The serialized stub in the state only forwards
-// here (DESIGN section 4, rule 1), so this module may import freely.
+// here (Pulumi freezes the serialized code into the state and runs it on destroy: pulumi/pulumi#6238),
+// so this module may import freely and is always the installed version.
 import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";
 import { credentialCandidates, withCredentials } from "../shared";
@@ -107,7 +108,8 @@ export const provider: Required<
   async update(_id, olds, news) {
     const o = upgradeOutputs(olds as Record<string, unknown>);
     const n = news as WebhookInputs;
-    // The stored instance, never one re-read from the environment (DESIGN section 4, rule 2).
+    // The stored instance, never one re-read from the environment: a webhook ID sent to another
+    // instance would change someone else's webhook.
     const i: WebhookInputs = { ...n, instanceUrl: o.instanceUrl };
     const remoteSame =
       o.scope === i.scope && o.url === i.url && o.secret === i.secret && sameEvents(o.events, i.events);

@@ -24,7 +24,7 @@ function declaredInstance(news: Record<string, unknown>): unknown {
 }
 
 /**
- * Local and pure (DESIGN section 4, rule 3): the instance and the project or group are replacements;
+ * Local and pure (preview runs it): the instance and the project or group are replacements;
  * the receiver URL, events (as sets), SSL flag, secret and token change in place. Values not known
  * yet count as changes.
  */

@@ -1,5 +1,5 @@
-// GitLab project and group webhooks as dynamic resources (DESIGN sections 3, 4 and 6). The
-// serialized provider only forwards here, so this is always the installed version.
+// GitLab project and group webhooks as dynamic resources. The serialized provider only forwards
+// here, so this is always the installed version.
 import { makeHookProvider } from "./provider";
 
 export { checkHook } from "./check";

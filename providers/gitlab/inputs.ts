@@ -15,7 +15,7 @@ export interface HookInputs {
   enableSslVerification: boolean;
 }
 
-/** The state: everything read, update and delete need (DESIGN section 4, rule 2). */
+/** The state: everything read, update and delete need, since they receive outputs, not inputs. */
 export interface HookOutputs {
   schemaVersion: number;
   hookId: number;

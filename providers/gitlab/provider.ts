@@ -82,7 +82,7 @@ async function withClient<T>(
   }
 }
 
-/** The hook to adopt: one already delivering to the declared URL (DESIGN section 4, rule 5). */
+/** The hook to adopt: one already delivering to the declared URL, so a create never duplicates it. */
 async function findByUrl(client: HookClient, owner: string, url: string): Promise<RemoteHook | undefined> {
   const hooks = await client.list(owner);
   return hooks.filter((h) => h.url === url).sort((a, b) => a.id - b.id)[0];

@@ -1,8 +1,9 @@
 import { DEFAULT_GITLAB_URL, type HookOutputs, SCHEMA_VERSION } from "./inputs";
 
 /**
- * Reads the state written by any version of this provider (DESIGN section 4, rule 1). Version 1 is
- * the first; a state without `schemaVersion` is treated as version 1 with its defaults filled in.
+ * Reads the state written by any version of this provider (the installed code runs on every state,
+ * old or new). Version 1 is the first; a state without `schemaVersion` is treated as version 1
+ * with its defaults filled in.
  */
 export function upgradeOutputs(raw: Record<string, unknown>): HookOutputs {
   const hookId = typeof raw.hookId === "number" ? raw.hookId : Number(raw.hookId);

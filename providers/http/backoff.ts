@@ -1,4 +1,4 @@
-/** Statuses that mean "not processed, try again later" (DESIGN section 4, rule 7). */
+/** Statuses that mean "not processed, try again later"; other 4xx will not change on a retry. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 export interface BackoffPolicy {

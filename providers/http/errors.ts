@@ -15,7 +15,7 @@ export class HttpError extends Error {
 /**
  * The request may or may not have reached the server (timeout or reset after the body was sent).
  * A non-idempotent caller must look for what it tried to create before trying again, or it makes
- * a duplicate (DESIGN section 4, rule 5).
+ * a duplicate.
  */
 export class AmbiguousRequestError extends Error {
   override readonly name = "AmbiguousRequestError";

@@ -1,7 +1,7 @@
 /**
  * The credentials to try, in order: the one stored with the resource (or given as an input), then
- * the one in the environment. Rotating a token must not break a later destroy (DESIGN section 4,
- * rule 6): when the stored token is refused, the current one from the environment is tried.
+ * the one in the environment. Rotating a token must not break a later destroy, which runs with
+ * the stored outputs: when the stored token is refused, the current one from the environment is tried.
  */
 export function credentialCandidates<T>(
   stored: T | undefined,

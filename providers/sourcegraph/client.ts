@@ -1,7 +1,9 @@
 // Sourcegraph's GraphQL API for incoming-webhook receivers, over the shared HTTP layer (timeouts,
 // retries with backoff honouring Retry-After, one limiter per origin). Queries are idempotent and
 // retried; mutations are not replayed after a failure that may have reached the server.
-// Facts: shared reference sourcegraph-api.md sections 1 and 2; SDL webhooks.graphql.
+// Sources: Sourcegraph cmd/frontend/graphqlbackend/schema.graphql (the SDL, copied in
+// test/fixtures/sourcegraph/webhooks.graphql), cmd/frontend/backend/webhooks.go and
+// cmd/frontend/internal/httpapi/auth.go.
 import { AmbiguousRequestError, ConnectionError, redact, send } from "../http";
 import { notSiteAdmin, olderThan55, SourcegraphError, unauthorized } from "./errors";
 import type { Receiver } from "./types";

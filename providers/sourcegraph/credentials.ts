@@ -1,4 +1,4 @@
-// Where the endpoint and token come from (DESIGN section 4, rules 2 and 6): inputs first, then
+// Where the endpoint and token come from: inputs first, then
 // SRC_ENDPOINT / SRC_ACCESS_TOKEN (the names of Sourcegraph's `src` CLI), read at call time.
 // An existing receiver always uses the endpoint stored in its outputs; its token is the stored
 // one, and the environment's when the stored one is refused (a rotated token).

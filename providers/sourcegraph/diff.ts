@@ -1,4 +1,4 @@
-// Local and pure: no network (DESIGN section 4, rule 3). `olds` are the stored outputs, `news`
+// Local and pure: no network, since preview runs it. `olds` are the stored outputs, `news`
 // the checked inputs. Everything changes in place (the receiver keeps its UUID and URL, so the
 // code host hooks need no change) except the Sourcegraph instance, which is a replacement.
 import type * as pulumi from "@pulumi/pulumi";

@@ -1,5 +1,6 @@
 // The outputs are the only thing read, update and delete receive, and the installed code reads
-// outputs written by every earlier version (DESIGN section 4, rule 1): upgrade them first.
+// outputs written by every earlier version (the state holds only a forwarding stub): upgrade them
+// first.
 import { SourcegraphError } from "./errors";
 import { type Receiver, type ReceiverOutputs, SCHEMA_VERSION } from "./types";
 import { normalizeEndpoint, normalizeUrn } from "./urn";

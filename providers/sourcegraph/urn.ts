@@ -1,7 +1,7 @@
 // URL handling. Sourcegraph stores the code host URN as Go's url.Parse + NormalizeBaseURL leaves
 // it (lower-case host, "/" appended to the path, nothing else), so comparing anything else makes a
 // perpetual diff: `https://GitHub.com` and the stored `https://github.com/` are the same host.
-// Source: shared reference sourcegraph-api.md section 1.2 (extsvc.NewCodeHostBaseURL).
+// Source: Sourcegraph internal/extsvc/types.go (NewCodeHostBaseURL, NormalizeBaseURL).
 
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/;
 

@@ -182,7 +182,8 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
       }
       return p;
     };
-    // GitHub's default content type is form; Sourcegraph reads JSON (DESIGN section 5).
+    // GitHub's default content type is form; Sourcegraph's incoming-webhooks documentation asks for
+    // application/json.
     const configuration = { url: deliveryUrl, contentType: "json", insecureSsl: false, secret };
     for (const org of c.organizations ?? []) {
       const hookName = `${base}-org-${org}`;

@@ -1,5 +1,6 @@
-// Sourcegraph's answers, word for word (cmd/frontend/webhooks/*.go; reference/sourcegraph-api.md
-// section 3). Go's http.Error adds a newline to each; the HTTP adapter does the same.
+// Sourcegraph's answers, word for word (Sourcegraph cmd/frontend/webhooks/webhooks.go and the
+// per-kind *_webhooks.go beside it). Go's http.Error adds a newline to each; the HTTP adapter does
+// the same.
 import type { RejectReason, Verdict } from "./types";
 
 export const BAD_SIGNATURE = "Could not validate payload with secret.";

@@ -1,4 +1,6 @@
-// What Sourcegraph's answer to a forwarded delivery means for it (DESIGN section 7).
+// What Sourcegraph's answer to a forwarded delivery means for it: 2xx and "unknown event" are done;
+// 408, 429 and 5xx are retried; anything else (a refused signature, an unknown receiver) needs a
+// fix, so it goes to the dead-letter store.
 import { type CodeHostKind, messages } from "../ingest";
 
 export type Outcome =

@@ -1,10 +1,11 @@
-// The plugin fake holds the documented contract (bitbucket-server-plugin-rest.md), so provider
-// tests that pass against it mean something.
+// The plugin fake holds the contract of the Sourcegraph Bitbucket Server plugin's WebhookRouter.java,
+// so provider tests that pass against it mean something.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BitbucketServerFake, PLUGIN_PATH, startBitbucketServerFake } from "../fakes/bitbucket-server";
 import { type FakeServer, startFakeServer } from "../fakes/server";
 
-// From the reference's bitbucket-server-plugin-examples.json (createRequest, pingDeliveryAfterCreate).
+// From the plugin's README (src/main/java/com/sourcegraph/webhook/README.md) and Dispatcher.java's
+// signing: a create request and the ping delivered after it.
 const examples = {
   createRequest: {
     body: {
@@ -82,7 +83,7 @@ describe("Bitbucket Server plugin fake", () => {
     expect(list[0].events.sort()).toEqual(["pr", "repo:refs_changed"]);
   });
 
-  it("pings the endpoint on each POST, signed as the reference shows", async () => {
+  it("pings the endpoint on each POST, signed as the plugin's Dispatcher signs it", async () => {
     await bbs.settled();
     expect(received.length).toBeGreaterThanOrEqual(2);
     const ping = examples.pingDeliveryAfterCreate;

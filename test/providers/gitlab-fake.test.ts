@@ -1,5 +1,5 @@
 // The GitLab fake's contract, checked with plain HTTP: the provider tests rely on it behaving as
-// GitLab documents (shared reference codehost-apis.md section 2).
+// GitLab documents (gitlabhq doc/api/project_webhooks.md and group_webhooks.md).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
 

@@ -1,5 +1,6 @@
-// The Sourcegraph fake holds to the documented contract (shared reference sourcegraph-api.md,
-// graphql-examples.json): if it did not, the provider tests against it would prove nothing.
+// The Sourcegraph fake holds to Sourcegraph's contract (cmd/frontend/backend/webhooks.go, the
+// webhook resolvers' resolver_test.go): if it did not, the provider tests against it would prove
+// nothing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CODE_HOST_KINDS, sign, verifyDelivery } from "../../src/ingest";
 
-/** Every status verifyDelivery may answer (Sourcegraph's, reference/sourcegraph-api.md section 3). */
+/** Every status verifyDelivery may answer: Sourcegraph's, per cmd/frontend/webhooks/*.go. */
 const DOCUMENTED = new Set([204, 400, 404, 500, 501]);
 
 const headerName = fc.oneof(

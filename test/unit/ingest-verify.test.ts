@@ -42,7 +42,10 @@ function fixtures(): Fixture[] {
   return out;
 }
 
-/** What Sourcegraph answers to each fixture (reference/payloads/README.md and sourcegraph-api.md 3.2). */
+/**
+ * What Sourcegraph answers to each fixture (test/fixtures/ingest/README.md, and the per-kind checks
+ * of Sourcegraph cmd/frontend/webhooks/*_webhooks.go).
+ */
 function expected(f: Fixture): { ok: true; event: string } | { ok: false; status: number } {
   if (f.file === "bitbucket-server/pr.opened.json") return { ok: false, status: 400 }; // native key, never sent by the plugin
   if (f.kind === "GITLAB") return { ok: true, event: JSON.parse(f.body.toString()).object_kind };

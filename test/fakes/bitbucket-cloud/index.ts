@@ -1,8 +1,8 @@
 // A contract-faithful Bitbucket Cloud 2.0 webhook API: repository and workspace hooks, Bearer or
 // Basic (Atlassian e-mail + API token) auth, the write-only secret with `secret_set`, event-key
 // validation, pagination with `values`/`next`/`pagelen`, and the hourly request budget answering
-// 429. Facts: shared/reference/codehost-apis.md section 3 (Bitbucket's Swagger, node-bitbucket
-// `specification/`).
+// 429. Sources: Bitbucket's Swagger (node-bitbucket `specification/`) and Atlassian's webhook API
+// documentation (developer.atlassian.com/cloud/bitbucket/rest/api-group-webhooks/).
 import { createHmac, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { BITBUCKET_CLOUD_EVENTS } from "../../../providers/events";

@@ -1,8 +1,9 @@
 // A Bitbucket Server / Data Center with the Sourcegraph plugin's webhook REST API, as its Java
-// source answers (shared/reference/sourcegraph/bitbucket-server-plugin-rest.md, plugin commit
-// 23fa2a7): system administrators only (401 with an empty body for anyone else), a GET that lists
-// every hook with its secret, a POST that upserts by name and answers 204 with no body, and a
-// DELETE that takes a form body and answers 204 even when nothing matched.
+// source answers (github.com/sourcegraph/bitbucket-server-plugin at commit 23fa2a7:
+// WebhookRouter.java, WebhookRegistry.java, Dispatcher.java): system administrators only (401 with
+// an empty body for anyone else), a GET that lists every hook with its secret, a POST that upserts
+// by name and answers 204 with no body, and a DELETE that takes a form body and answers 204 even
+// when nothing matched.
 import { createHmac } from "node:crypto";
 import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer, text } from "../server";
 

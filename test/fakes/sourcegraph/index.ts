@@ -1,8 +1,9 @@
 // A contract-faithful Sourcegraph for tests and the sandbox: GraphQL executed by the `graphql`
 // package against Sourcegraph's own SDL (so a wrong field or argument fails as on Sourcegraph),
 // its access-token middleware, the webhook resolvers' validation and messages, relay IDs, cursors,
-// and the delivery endpoint `POST /.api/webhooks/<uuid>`. Facts: shared reference
-// sourcegraph-api.md sections 1 to 3.
+// and the delivery endpoint `POST /.api/webhooks/<uuid>`. Sources: Sourcegraph cmd/frontend/
+// graphqlbackend/schema.graphql, cmd/frontend/backend/webhooks.go, cmd/frontend/internal/httpapi/
+// auth.go and cmd/frontend/webhooks/webhooks.go.
 import type { IncomingHttpHeaders } from "node:http";
 import { execute, type GraphQLSchema, parse, validate } from "graphql";
 import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer, text } from "../server";

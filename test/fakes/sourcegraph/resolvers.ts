@@ -1,6 +1,7 @@
 // The GraphQL root of the fake: the webhook resolvers of Sourcegraph 5.5+ (older behaviour behind
-// the version switch), with their exact error messages. Sources: shared reference
-// sourcegraph-api.md section 1 and graphql-examples.json.
+// the version switch), with their exact error messages. Sources: Sourcegraph cmd/frontend/backend/
+// webhooks.go, internal/database/webhooks.go and cmd/frontend/internal/repos/webhooks/resolvers/
+// (resolver.go and its resolver_test.go).
 import { randomUUID } from "node:crypto";
 import { goNormalizeBaseUrl } from "./normalize";
 import { parseWebhookCursor, webhookCursor, webhookId, webhookNumber } from "./relay";
