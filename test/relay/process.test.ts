@@ -180,36 +180,27 @@ describe("sg-webhooks serve as a process", () => {
     const dir = tempDir();
     const file = join(dir, "r.json");
     writeFileSync(file, JSON.stringify([{ uuid: "nope", codeHostKind: "GITHUB", secrets: [] }]));
-    const fail = run(process.execPath, [
-      MAIN,
-      "serve",
-      "--forward-to",
-      "http://127.0.0.1:9",
-      "--receivers",
-      file,
-      "--data-dir",
-      join(dir, "d"),
-      "--admin-listen",
-      "off",
-    ]);
+    // A relay that would forward nowhere, reading `file`: it must stop before it listens.
+    const refused = (...extra: string[]) =>
+      run(process.execPath, [
+        MAIN,
+        "serve",
+        "--forward-to",
+        "http://127.0.0.1:9",
+        "--receivers",
+        file,
+        "--data-dir",
+        join(dir, "d"),
+        "--admin-listen",
+        "off",
+        ...extra,
+      ]);
+    const fail = refused();
     await expect(fail).rejects.toMatchObject({
       stderr: expect.stringMatching(/receivers file .*r\.json: \[0\]\.uuid: not a UUID/),
     });
     writeFileSync(file, JSON.stringify([{ uuid: randomUUID(), codeHostKind: "GITHUB", secrets: [] }]));
-    const unsigned = run(process.execPath, [
-      MAIN,
-      "serve",
-      "--forward-to",
-      "http://127.0.0.1:9",
-      "--receivers",
-      file,
-      "--data-dir",
-      join(dir, "d"),
-      "--admin-listen",
-      "off",
-      "--listen",
-      "127.0.0.1:0",
-    ]);
+    const unsigned = refused("--listen", "127.0.0.1:0");
     await expect(unsigned).rejects.toMatchObject({
       stderr: expect.stringMatching(/has no secret.*--allow-unsigned/),
     });
