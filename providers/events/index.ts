@@ -228,19 +228,8 @@ export const BITBUCKET_CLOUD_EVENTS: readonly string[] = [
  */
 export const SOURCEGRAPH_PARSED_EVENTS = {
   GITLAB: ["merge_request", "pipeline", "push"],
-  BITBUCKETSERVER: [
-    "ping",
-    "diagnostics:ping",
-    "repo:refs_changed",
-    "repo:build_status",
-    "pr:activity:status",
-    "pr:activity:event",
-    "pr:activity:rescope",
-    "pr:activity:merge",
-    "pr:activity:comment",
-    "pr:activity:reviewers",
-    "pr:participant:status",
-  ],
+  // The two pings, and exactly the keys of the push and batch changes presets.
+  BITBUCKETSERVER: ["ping", "diagnostics:ping", ...bitbucketServer.push, ...bitbucketServer.batchChanges],
   BITBUCKETCLOUD: [
     "pullrequest:approved",
     "pullrequest:changes_request_created",
