@@ -174,7 +174,7 @@ export function registerSandbox(program: Command): void {
   program
     .command("sandbox")
     .description(
-      "start local fakes of Sourcegraph, GitLab, the Bitbucket Server plugin and Bitbucket Cloud, and write Pulumi.sandbox.yaml pointing the root program at them",
+      "Start local fakes of Sourcegraph, GitLab, the Bitbucket Server plugin and Bitbucket Cloud, and write Pulumi.sandbox.yaml pointing the root program at them",
     )
     .option("--dir <dir>", "where to write the stack config (the directory of Pulumi.yaml)", ".")
     .option("--stack <name>", "the stack name", "sandbox")
