@@ -51,9 +51,22 @@ export function loadReceiversFile(path: string): Receiver[] {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`the receivers file ${path} is not JSON: ${(err as Error).message}`);
+    throw new Error(
+      `the receivers file ${path} is not JSON: ${withoutExcerpt((err as Error).message)}; fix its syntax (\`jq . ${path}\` shows where)`,
+    );
   }
   return parseReceivers(value, `receivers file ${path}`);
+}
+
+/**
+ * V8 quotes the text around a syntax error (`Unexpected token ']', ..."y-secret",]}]" is not valid
+ * JSON`), and the text of this file is secrets: keep the kind of error, never the excerpt.
+ */
+function withoutExcerpt(message: string): string {
+  const kept = message.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s+is not valid JSON\s*$/s, "");
+  // Another engine's wording may quote the text differently: cut at the first double quote.
+  const quote = kept.indexOf('"');
+  return (quote < 0 ? kept : kept.slice(0, quote)).trim();
 }
 
 /** Refuses receivers without a secret unless unsigned deliveries were explicitly allowed. */

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   classify,
+  loadReceiversFile,
   parseDuration,
   parseListen,
   parseReceivers,
@@ -68,6 +71,31 @@ describe("flags and the receivers file", () => {
         "f",
       ),
     ).toThrow(/\[1\]\.uuid: .* is listed twice/);
+  });
+
+  it("a receivers file that is not JSON is refused without quoting its text, which holds secrets", () => {
+    const secret = "hunter2-is-the-secret";
+    const dir = tempDir();
+    const entry = `{"uuid": "${randomUUID()}", "codeHostKind": "GITHUB", "secrets": ["${secret}"`;
+    // A trailing comma, a missing bracket, a stray word: V8 quotes the text around each of them.
+    for (const [name, text] of [
+      ["comma.json", `[${entry},]}]`],
+      ["open.json", `[${entry}]}`],
+      ["word.json", secret],
+      ["late.json", `[${entry}]}] ${secret}`],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      let message = "";
+      try {
+        loadReceiversFile(file);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain(`the receivers file ${file} is not JSON`);
+      for (let i = 0; i + 4 <= secret.length; i++) expect(message).not.toContain(secret.slice(i, i + 4));
+      expect(message).toContain(`jq . ${file}`);
+    }
   });
 
   it("keeps a secret replaced in Sourcegraph valid for the grace period", () => {
