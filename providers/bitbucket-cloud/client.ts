@@ -2,7 +2,7 @@
 // API: https://developer.atlassian.com/cloud/bitbucket/rest/api-group-webhooks/ (and Bitbucket's
 // Swagger in node-bitbucket's specification/).
 import { type APIClient, Bitbucket } from "bitbucket";
-import { redact } from "../http";
+import { excerpt, redact } from "../http";
 import { CREDENTIALS_HINT, type Credential, SERVICE } from "./config";
 import { SendTransport } from "./fetch-adapter";
 
@@ -72,8 +72,8 @@ function isHttpError(err: unknown): err is HttpErrorLike {
 }
 
 /** Bitbucket's error JSON `{type: "error", error: {message, detail?, fields?}}`, as one line. */
-function describeBody(body: unknown): string {
-  if (typeof body === "string") return body.trim().slice(0, 300);
+function describeBody(body: unknown, secrets: readonly string[]): string {
+  if (typeof body === "string") return excerpt(body, secrets);
   const e = (body as { error?: { message?: unknown; detail?: unknown; fields?: unknown } } | undefined)
     ?.error;
   if (!e) return "";
@@ -82,7 +82,7 @@ function describeBody(body: unknown): string {
     for (const [k, v] of Object.entries(e.fields))
       parts.push(`${k}: ${Array.isArray(v) ? v.join(" ") : String(v)}`);
   } else if (typeof e.detail === "string") parts.push(e.detail);
-  return parts.filter(Boolean).join("; ");
+  return excerpt(parts.filter(Boolean).join("; "), secrets);
 }
 
 function toRemote(data: unknown): RemoteHook {
@@ -111,7 +111,16 @@ export class HookClient {
     credential: Credential,
     extraSecrets: readonly string[] = [],
   ) {
-    this.secrets = [credential.kind === "token" ? credential.token : credential.apiToken, ...extraSecrets];
+    this.secrets = [
+      ...(credential.kind === "token"
+        ? [credential.token]
+        : // A proxy that echoes the request shows the Basic header, which spells the token in base64.
+          [
+            credential.apiToken,
+            Buffer.from(`${credential.email}:${credential.apiToken}`).toString("base64"),
+          ]),
+      ...extraSecrets,
+    ];
     this.transport = new SendTransport(SERVICE, this.secrets);
     this.client = new Bitbucket({
       baseUrl: scope.apiUrl,
@@ -240,7 +249,7 @@ export class HookClient {
 
   private explain(status: number, body: unknown, what: string): string {
     const where = `${SERVICE} at ${this.scope.apiUrl} answered ${status} to ${what}`;
-    const said = describeBody(body);
+    const said = describeBody(body, this.secrets);
     const detail = said ? ` (${said})` : "";
     switch (status) {
       case 401:

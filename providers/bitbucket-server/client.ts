@@ -1,7 +1,7 @@
 // The plugin's three calls (GET, POST and DELETE on /rest/sourcegraph-admin/1.0/webhook, as the
 // Sourcegraph Bitbucket Server plugin's WebhookRouter.java serves them). Each maps the plugin's
 // answers to errors that name the fix; retries and timeouts are send()'s.
-import { type HttpMethod, type HttpResponse, redact, send } from "../http";
+import { excerpt, type HttpMethod, type HttpResponse, send } from "../http";
 import { authorization, type Credential, credentialSecrets } from "./credentials";
 import { NotSystemAdminError, noPluginError } from "./errors";
 import { PLUGIN_PATH, type PluginWebhook } from "./types";
@@ -52,10 +52,8 @@ async function call(
 }
 
 function unexpected(s: Session, method: HttpMethod, res: HttpResponse, what: string): Error {
-  const detail =
-    res.body.trim() === ""
-      ? ""
-      : `: ${redact(res.body.trim().slice(0, 500), [...credentialSecrets(s.credential), ...s.secrets])}`;
+  const said = excerpt(res.body, [...credentialSecrets(s.credential), ...s.secrets], 500);
+  const detail = said === "" ? "" : `: ${said}`;
   return new Error(
     `the Bitbucket Server at ${s.instanceUrl} answered ${res.status} to ${method} ${PLUGIN_PATH} (${what})${detail}`,
   );
@@ -101,7 +99,7 @@ function toWebhook(raw: unknown): PluginWebhook {
 export async function upsertWebhook(s: Session, body: UpsertBody): Promise<void> {
   const res = await call(s, "POST", { contentType: "application/json", text: JSON.stringify(body) });
   if (res.status === 204 || res.status === 200) return;
-  const text = res.body.trim();
+  const text = excerpt(res.body, [...credentialSecrets(s.credential), ...s.secrets]);
   if (res.status === 404 && /^No such (project|repository): /.test(text)) {
     const isProject = text.startsWith("No such project");
     throw new Error(
@@ -115,7 +113,7 @@ export async function upsertWebhook(s: Session, body: UpsertBody): Promise<void>
   if (res.status === 404) throw noPluginError(s.instanceUrl);
   if (res.status === 422) {
     throw new Error(
-      `the Sourcegraph plugin at ${s.instanceUrl} rejected webhook "${body.name}" (422): ${redact(text, [...credentialSecrets(s.credential), ...s.secrets])}`,
+      `the Sourcegraph plugin at ${s.instanceUrl} rejected webhook "${body.name}" (422): ${text}`,
     );
   }
   throw unexpected(s, "POST", res, `saving webhook "${body.name}"`);

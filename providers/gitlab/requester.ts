@@ -3,7 +3,7 @@
 // (jdalrymple/gitbeaker#3805); handing it this one means `send` is the only retry layer and no
 // gitbeaker rate limiter is ever built (limiters are made inside the requester it replaces).
 import type { ProjectHooks } from "@gitbeaker/rest";
-import { HttpError, type HttpMethod, redact, send } from "../http";
+import { excerpt, HttpError, type HttpMethod, redact, send } from "../http";
 
 type RequesterFn = NonNullable<ConstructorParameters<typeof ProjectHooks>[0]["requesterFn"]>;
 type ResourceOptions = Parameters<RequesterFn>[0];
@@ -40,22 +40,29 @@ function query(params: Record<string, unknown> | undefined): string {
   return s ? `?${s}` : "";
 }
 
-function parseGitLabMessage(body: string): { text: string; routeError: boolean } {
+/** GitLab's message, redacted and bounded (a proxy's page may be long and echo the request). */
+function parseGitLabMessage(
+  body: string,
+  secrets: ReadonlyArray<string | undefined>,
+): { text: string; routeError: boolean } {
   try {
     const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
     if (parsed && typeof parsed === "object") {
       if (parsed.message !== undefined) {
         return {
-          text: typeof parsed.message === "string" ? parsed.message : JSON.stringify(parsed.message),
+          text: excerpt(
+            typeof parsed.message === "string" ? parsed.message : JSON.stringify(parsed.message),
+            secrets,
+          ),
           routeError: false,
         };
       }
-      if (typeof parsed.error === "string") return { text: parsed.error, routeError: true };
+      if (typeof parsed.error === "string") return { text: excerpt(parsed.error, secrets), routeError: true };
     }
   } catch {
     // Not JSON: a proxy's page, for instance.
   }
-  return { text: body.slice(0, 200), routeError: false };
+  return { text: excerpt(body, secrets, 200), routeError: false };
 }
 
 /**
@@ -81,16 +88,16 @@ export function createRequester(secrets: ReadonlyArray<string | undefined>): Req
       const url = `${service.url.replace(/\/+$/, "")}/${endpoint}${query(options.searchParams)}`;
       const res = await send({ method, url, headers, body, service: "GitLab", secrets });
       if (res.status < 200 || res.status >= 300) {
-        const { text, routeError } = parseGitLabMessage(res.body);
+        const { text, routeError } = parseGitLabMessage(res.body, secrets);
         const path = new URL(url).pathname;
         throw new GitLabHttpError(
-          redact(`GitLab answered ${res.status} to ${method} ${path}: ${text}`, secrets),
+          `GitLab answered ${res.status} to ${method} ${path}: ${text}`,
           res.status,
           url,
           redact(res.body, secrets),
           res.headers,
           method,
-          redact(text, secrets),
+          text,
           routeError,
         );
       }

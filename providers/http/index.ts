@@ -7,7 +7,7 @@ export {
 } from "./backoff";
 export { AmbiguousRequestError, ConnectionError, HttpError } from "./errors";
 export { HostLimiter, limiterFor, sleep } from "./limiter";
-export { redact } from "./redact";
+export { excerpt, redact } from "./redact";
 export {
   defaultBackoff,
   defaultTimeoutMs,

@@ -9,3 +9,12 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined>)
   }
   return out;
 }
+
+/**
+ * A server's answer, shortened for an error message. Redacted before it is cut: cutting first
+ * could split a secret, and the part left in the message would no longer match it.
+ */
+export function excerpt(text: string, secrets: ReadonlyArray<string | undefined>, max = 300): string {
+  const clean = redact(text.trim(), secrets);
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}

@@ -4,7 +4,7 @@
 // Sources: Sourcegraph cmd/frontend/graphqlbackend/schema.graphql (the SDL, copied in
 // test/fixtures/sourcegraph/webhooks.graphql), cmd/frontend/backend/webhooks.go and
 // cmd/frontend/internal/httpapi/auth.go.
-import { AmbiguousRequestError, ConnectionError, redact, send } from "../http";
+import { AmbiguousRequestError, ConnectionError, excerpt, redact, send } from "../http";
 import { notSiteAdmin, olderThan55, SourcegraphError, unauthorized } from "./errors";
 import type { Receiver } from "./types";
 
@@ -80,15 +80,15 @@ export async function graphql<T>(
     body = undefined;
   }
   if (res.status === 403) {
-    const why = body?.errors?.map((e) => String(e.message)).join("; ") ?? res.body.trim();
+    const why = excerpt(body?.errors?.map((e) => String(e.message)).join("; ") ?? res.body, secrets);
     throw new SourcegraphError(
       clean(`Sourcegraph at ${conn.endpoint} answered 403 to ${operation}: ${why}`),
       "forbidden",
     );
   }
   if (res.status !== 200 || body === null || typeof body !== "object") {
-    const excerpt = res.body.trim().slice(0, 200);
-    const answered = `Sourcegraph at ${conn.endpoint} answered ${res.status} to ${operation}${excerpt ? `: ${excerpt}` : ""}`;
+    const said = excerpt(res.body, secrets, 200);
+    const answered = `Sourcegraph at ${conn.endpoint} answered ${res.status} to ${operation}${said ? `: ${said}` : ""}`;
     const hint =
       res.status === 429
         ? `still rate limited after ${res.attempts} attempts; try again later`
@@ -105,7 +105,7 @@ export async function graphql<T>(
     }
     const notFound = messages.some((m) => NOT_FOUND.test(m));
     throw new SourcegraphError(
-      clean(`Sourcegraph at ${conn.endpoint} refused ${operation}: ${messages.join("; ")}`),
+      clean(`Sourcegraph at ${conn.endpoint} refused ${operation}: ${excerpt(messages.join("; "), secrets)}`),
       notFound ? "notFound" : "graphql",
     );
   }
