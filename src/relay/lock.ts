@@ -1,46 +1,65 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
 
 const LOCK_FILE = "relay.lock";
-/** Locks taken by this process (a pid check cannot tell two relays of one process apart). */
+/** Informational: the pid of the relay holding the lock, for the refusal message. */
+const PID_FILE = "relay.pid";
+/** Locks taken by this process, for a message that says so. */
 const held = new Set<string>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
- * One relay per data directory: two would forward every delivery twice. The lock holds the pid;
- * a lock left by a process that is gone (kill -9, a crash) is taken over.
+ * One relay per data directory: two would forward every delivery twice. The lock is SQLite's
+ * exclusive lock (a POSIX record lock) on `relay.lock`, held for the relay's lifetime. The kernel
+ * drops it when the process dies however it dies, so there is no stale lock to take over, and no
+ * pid to compare: after a reboot or a crash the dead relay's pid may belong to another process,
+ * and in containers every relay is pid 1, so a pid says nothing about who holds the directory.
  */
 export function lockDataDir(dir: string): () => void {
-  const path = join(resolve(dir), LOCK_FILE);
+  const abs = resolve(dir);
+  const path = join(abs, LOCK_FILE);
   if (held.has(path))
     throw new Error(`another relay in this process uses ${dir}; give this one another --data-dir`);
   mkdirSync(dir, { recursive: true });
-  for (let tries = 0; tries < 2; tries++) {
+  for (let tries = 0; ; tries++) {
+    let db: Database.Database | undefined;
     try {
-      writeFileSync(path, String(process.pid), { flag: "wx" });
-      held.add(path);
-      return () => {
-        held.delete(path);
-        rmSync(path, { force: true });
-      };
+      db = new Database(path, { timeout: 0 });
+      // No journal file: this database is never written, only locked.
+      db.pragma("journal_mode = OFF");
+      db.exec("BEGIN EXCLUSIVE");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const pid = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      db?.close();
+      const code = (err as { code?: string }).code;
+      if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
+        const pid = readPid(join(abs, PID_FILE));
         throw new Error(
-          `another relay (pid ${pid}) uses ${dir}; stop it, or give this one another --data-dir`,
+          `another relay${pid ? ` (pid ${pid})` : ""} uses ${dir}; stop it, or give this one another --data-dir`,
         );
       }
-      rmSync(path, { force: true });
+      // The pid file an older relay kept under this name: it locks nothing, so it can go.
+      if (code === "SQLITE_NOTADB" && tries === 0) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      throw new Error(`cannot lock ${dir} (${path}): ${(err as Error).message}`);
     }
+    const lock = db;
+    held.add(path);
+    writeFileSync(join(abs, PID_FILE), String(process.pid));
+    return () => {
+      held.delete(path);
+      rmSync(join(abs, PID_FILE), { force: true });
+      if (lock.open) lock.close();
+    };
   }
-  throw new Error(`cannot lock ${dir} (${path})`);
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../../src/relay";
 import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
@@ -404,5 +406,24 @@ describe("relay: bounded retries", () => {
     await expect(startRelay(opts)).rejects.toThrow(/another relay .* uses/);
     await r.close();
     await (await startRelay(opts)).close();
+  });
+
+  it("a crashed relay's pid, now another live process's, does not lock the directory", async () => {
+    const dir = tempDir();
+    // After a crash or a power cut the dead relay's pid is reused (a live process that is no
+    // relay), and in containers every relay has the same pid: neither may decide the lock.
+    const reused = String(process.ppid);
+    writeFileSync(join(dir, "relay.lock"), reused);
+    writeFileSync(join(dir, "relay.pid"), reused);
+    const opts = {
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: "http://127.0.0.1:9",
+      receivers: { list: [] },
+      dataDir: dir,
+      logger: captureLogger().logger,
+    };
+    const r = await startRelay(opts);
+    await expect(startRelay(opts)).rejects.toThrow(/another relay .* uses/);
+    await r.close();
   });
 });
