@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";
-import { containsUnknown } from "../shared";
+import { containsUnknown, UNKNOWN } from "../shared";
 import type { HookScope } from "./events";
 import { DEFAULT_GITLAB_URL, type HookOutputs, normalizeInstanceUrl, ownerIdKey } from "./inputs";
 import { upgradeOutputs } from "./state";
@@ -12,10 +12,12 @@ function sameOwner(declared: unknown, stored: string | undefined, storedId: numb
   return typeof declared === "string" && storedId !== undefined && declared === String(storedId);
 }
 
+/** The instance the program names; only its URL counts (an unknown token is not another instance). */
 function declaredInstance(news: Record<string, unknown>): unknown {
-  const g = news.gitlab as Record<string, unknown> | undefined;
-  if (containsUnknown(g)) return g;
-  const url = g?.url ?? DEFAULT_GITLAB_URL;
+  const g = news.gitlab;
+  if (g === UNKNOWN) return UNKNOWN;
+  const url = (g as Record<string, unknown> | undefined)?.url ?? DEFAULT_GITLAB_URL;
+  if (url === UNKNOWN) return UNKNOWN;
   try {
     return normalizeInstanceUrl(String(url));
   } catch {

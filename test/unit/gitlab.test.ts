@@ -175,6 +175,16 @@ describe("diff", () => {
     expect(diffHook("project", state, news({ events: UNKNOWN })).changes).toBe(true);
     expect(diffHook("project", state, news({ project: UNKNOWN })).replaces).toEqual(["project"]);
     expect(diffHook("project", state, news({ gitlab: UNKNOWN })).replaces).toEqual(["gitlab"]);
+    expect(diffHook("project", state, news({ gitlab: { url: UNKNOWN, token: "glpat-x" } })).replaces).toEqual(
+      ["gitlab"],
+    );
+  });
+
+  it("an unknown token on the same instance is an in-place change, not a replacement", () => {
+    // A token from another resource's output is unknown during preview; the instance is known.
+    expect(
+      diffHook("project", state, news({ gitlab: { url: "https://gitlab.example.com", token: UNKNOWN } })),
+    ).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
 
