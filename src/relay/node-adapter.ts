@@ -84,5 +84,7 @@ async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerRespon
       { connection: "close" },
     );
   }
-  return answer(res, await acceptDelivery(o, resolved, req.headers, body));
+  // Every value of a repeated header, as Go keeps them: `req.headers` joins most repeats with ", ",
+  // so a second signature header would spoil the first, which is the one Sourcegraph reads.
+  return answer(res, await acceptDelivery(o, resolved, req.headersDistinct, body));
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../../src/relay";
 import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
@@ -227,6 +228,25 @@ describe("relay: refusals, as Sourcegraph answers them", () => {
         )
       ).status,
     ).toBe(202);
+  });
+
+  it("a repeated header counts by its first value, as Go's Header.Get reads it", async () => {
+    const body = Buffer.from('{"zen":"twice"}');
+    const send = async (signatures: string[]) => {
+      const res = await request(hook(ids.GITHUB), {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "ping",
+          "x-hub-signature-256": signatures,
+        },
+        body,
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    };
+    const good = sha("sha256", TEST_SECRET, body);
+    expect(await send([good, "sha256=00"])).toEqual({ status: 202, text: "accepted\n" });
+    expect((await send(["sha256=00", good])).status).toBe(400);
   });
 
   it("413 above the body limit", async () => {
