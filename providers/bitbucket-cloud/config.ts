@@ -93,9 +93,19 @@ export function secretsOf(...values: ReadonlyArray<Connection | Credential | str
   return out.filter((s) => s.length > 0);
 }
 
-/** `https://api.bitbucket.org/2.0/` and `https://api.bitbucket.org/2.0` are the same API. */
+/**
+ * `HTTPS://API.bitbucket.org/2.0/` and `https://api.bitbucket.org/2.0` are the same API: scheme
+ * and host lower-cased (as URL parsing does), no trailing slash. The API URL is a replacement key,
+ * so a mere change of spelling must not show as another instance.
+ */
 export function normalizeApiUrl(u: string): string {
-  return u.trim().replace(/\/+$/, "");
+  const raw = u.trim();
+  try {
+    const parsed = new URL(raw);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return raw.replace(/\/+$/, "");
+  }
 }
 
 export const CREDENTIALS_HINT = `set ${ENV.token} (an access token), or ${ENV.email} and ${ENV.apiToken} (an Atlassian API token with your account e-mail), or give bitbucketCloud.token, or bitbucketCloud.email with bitbucketCloud.apiToken`;

@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diff, type Inputs, type Outputs, SendTransport } from "../../providers/bitbucket-cloud";
+import { check, diff, type Inputs, type Outputs, SendTransport } from "../../providers/bitbucket-cloud";
 import { upgradeOutputs } from "../../providers/bitbucket-cloud/outputs";
 import { normalizeEvents } from "../../providers/events";
 import { ConnectionError } from "../../providers/http";
@@ -39,6 +39,22 @@ const news: Inputs = {
 describe("diff", () => {
   it("is a no-op when only the event order differs", () => {
     expect(diff({ ...olds }, news)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+  it("is a no-op when the API URL is spelled in another case or with a trailing slash", () => {
+    const { bitbucketCloud: _c, apiUrl: _a, ...rest } = news;
+    const checked = check({
+      ...rest,
+      bitbucketCloud: { apiUrl: "HTTPS://API.Bitbucket.org/2.0/", token: "t" },
+    });
+    expect(checked.failures).toEqual([]);
+    expect(
+      diff(
+        { ...olds, bitbucketCloud: { apiUrl: "https://api.bitbucket.org/2.0", token: "t" } },
+        checked.inputs,
+      ),
+    ).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    // A state that kept the spelling as given.
+    expect(diff({ ...olds, apiUrl: "https://API.bitbucket.org/2.0/" }, news).replaces).toEqual([]);
   });
   it("replaces on apiUrl, workspace or repository, including to and from a workspace hook", () => {
     expect(diff({ ...olds }, { ...news, apiUrl: "https://bb.example.com/2.0" }).replaces).toEqual(["apiUrl"]);
