@@ -33,8 +33,8 @@ export function diffReceiver(id: string, olds: Props, news: Props): pulumi.dynam
   }
   const token = sg === UNKNOWN ? UNKNOWN : sg?.accessToken;
   if (token === UNKNOWN || (token ?? undefined) !== o.sourcegraph?.accessToken) changed.add("sourcegraph");
-  const endpointText = sg === UNKNOWN ? UNKNOWN : sg?.endpoint;
-  if (endpointText !== UNKNOWN && (endpointText ?? undefined) !== o.sourcegraph?.endpoint)
+  // The endpoint given as input is stored too; its spelling alone is no change.
+  if (givenEndpoint !== UNKNOWN && endpointOf(givenEndpoint) !== endpointOf(o.sourcegraph?.endpoint))
     changed.add("sourcegraph");
 
   if (news.codeHostKind !== o.codeHostKind) changed.add("codeHostKind");

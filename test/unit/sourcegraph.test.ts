@@ -206,6 +206,20 @@ describe("diff", () => {
     ).toEqual(["sourcegraph"]);
   });
 
+  it("sees no change when the declared endpoint is the stored one spelled differently", () => {
+    const news = checkInputs({
+      ...good,
+      secret: stored.secret,
+      sourcegraph: { endpoint: "https://SG.example.com/" },
+    });
+    expect(news.failures).toEqual([]);
+    expect(diffReceiver(id, stored, news.inputs)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
   it("treats unknown values as changes, and an unknown endpoint as a possible replacement", () => {
     for (const key of ["codeHostKind", "codeHostUrn", "webhookName", "secret"]) {
       const r = diffReceiver(id, stored, { ...good, secret: stored.secret, [key]: UNKNOWN });
