@@ -133,8 +133,9 @@ export function readDeclaration(project: string, all: Record<string, string>): S
     try {
       value = JSON.parse(raw);
     } catch {
+      // The text may be a token set with `--secret` but without `--path`: never echo it.
       problems.push(
-        `${fullKey}: expected ${key === "sourcegraph" || key === "relay" ? "an object" : "a list"} (YAML), got the text "${raw.slice(0, 40)}"`,
+        `${fullKey}: expected ${key === "sourcegraph" || key === "relay" ? "an object" : "a list"} (YAML), got plain text (not shown: it may be a secret)`,
       );
       continue;
     }

@@ -175,7 +175,13 @@ describe("readDeclaration: each invalid config names the key and what is valid",
     [
       "a text instead of a list",
       { [`${PROJECT}:gitlab`]: "gitlab.example.com" },
-      'sourcegraph-webhooks:gitlab: expected a list (YAML), got the text "gitlab.example.com"',
+      "sourcegraph-webhooks:gitlab: expected a list (YAML), got plain text (not shown: it may be a secret)",
+    ],
+    [
+      // `pulumi config set --secret sourcegraph <token>` without --path: the token stays out of the message.
+      "a secret text instead of an object",
+      { [`${PROJECT}:sourcegraph`]: "sgp_0123456789abcdef0123456789abcdef01234567" },
+      "sourcegraph-webhooks:sourcegraph: expected an object (YAML), got plain text (not shown: it may be a secret)",
     ],
     [
       "an object instead of a list",
