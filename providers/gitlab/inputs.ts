@@ -34,7 +34,6 @@ export interface HookOutputs {
   secret?: string;
 }
 
-export const ownerKey = (scope: HookScope): "project" | "group" => scope;
 export const ownerIdKey = (scope: HookScope): "projectId" | "groupId" =>
   scope === "project" ? "projectId" : "groupId";
 

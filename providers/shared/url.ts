@@ -1,8 +1,13 @@
-/** True for an absolute http(s) URL with a host: what a code host accepts as a webhook or API URL. */
-export function isHttpUrl(value: string): boolean {
+const ABSOLUTE = /^https?:\/\/[^/?#]/i;
+
+/**
+ * True for an absolute http(s) URL with a host, written with `//` (`https:github.com` parses, but
+ * no one means it): what a code host accepts as a webhook or API URL, and a Sourcegraph URN.
+ */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== "string" || !ABSOLUTE.test(value.trim())) return false;
   try {
-    const u = new URL(value);
-    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+    return new URL(value.trim()).hostname !== "";
   } catch {
     return false;
   }

@@ -2,7 +2,7 @@
 // (preview) pass: they are checked again when known.
 import type * as pulumi from "@pulumi/pulumi";
 import { env, UNKNOWN } from "../shared";
-import { CODE_HOST_KINDS, type ReceiverInputs } from "./types";
+import { CODE_HOST_KINDS } from "./types";
 import { isHttpUrl, normalizeUrn } from "./urn";
 
 type Props = Record<string, unknown>;
@@ -90,9 +90,4 @@ export function checkInputs(news: Props): { inputs: Props; failures: Failure[] }
     fail("sourcegraph", MESSAGES.noEndpoint);
   }
   return { inputs, failures };
-}
-
-/** Checked inputs, typed (call only when there were no failures and nothing is unknown). */
-export function asInputs(props: Props): ReceiverInputs {
-  return props as unknown as ReceiverInputs;
 }

@@ -3,7 +3,7 @@
 // An existing receiver always uses the endpoint stored in its outputs; its token is the stored
 // one, and the environment's when the stored one is refused (a rotated token).
 import { env } from "../shared";
-import { missingEndpoint, missingToken, SourcegraphError } from "./errors";
+import { missingEndpoint, SourcegraphError } from "./errors";
 import { normalizeEndpoint } from "./urn";
 
 export function endpointForCreate(given: string | undefined): string {
@@ -28,5 +28,3 @@ export function tokenCandidates(...given: Array<string | undefined>): string[] {
   }
   return out;
 }
-
-export { missingToken };

@@ -5,17 +5,7 @@
 
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/;
 
-/** True for an absolute http(s) URL with a host, such as `https://gitlab.example.com/gitlab`. */
-export function isHttpUrl(value: unknown): value is string {
-  if (typeof value !== "string") return false;
-  const m = ABSOLUTE.exec(value.trim());
-  if (!m || !/^https?$/i.test(m[1]!)) return false;
-  try {
-    return new URL(value.trim()).hostname !== "";
-  } catch {
-    return false;
-  }
-}
+export { isHttpUrl } from "../shared";
 
 /**
  * The URN as Sourcegraph stores it: scheme and host lower-cased, a "/" appended to the path.

@@ -1,13 +1,7 @@
 // The component's checks, as small pure functions with exact messages: they run when the component
 // is constructed, before any resource is registered, so a wrong declaration fails `pulumi preview`
 // with a message that names the field and what is valid.
-import {
-  type CodeHost,
-  eventsFor,
-  type Feature,
-  KNOWN_EVENTS,
-  unknownEventsError,
-} from "../../providers/events";
+import { type CodeHost, eventsFor, type Feature, unknownEventsError } from "../../providers/events";
 
 /** Picks a connection's events: its own list, the union of the chosen features, or the default. */
 export interface EventChoice {
@@ -57,11 +51,6 @@ export function selectEvents(host: CodeHost, choice: EventChoice, where: string)
 /** Features with a preset on a code host: permissions exist on GitHub only. */
 export function validFeatures(host: CodeHost): Feature[] {
   return host === "github" ? ["batchChanges", "push", "permissions"] : ["batchChanges", "push"];
-}
-
-/** True when every name is one the code host knows. */
-export function isKnownEvent(host: CodeHost, name: string): boolean {
-  return KNOWN_EVENTS[host].includes(name);
 }
 
 /** `https://host[:port][/path]` without a trailing slash; throws naming `where` otherwise. */
