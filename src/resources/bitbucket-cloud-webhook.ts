@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { forwardingProvider } from "../dynamic/forwarding-provider";
+import { secretCredentials } from "./secret-credentials";
 
 /** How to reach Bitbucket Cloud. Credentials given here are stored in the state as secrets. */
 export interface BitbucketCloudConnectionInput {
@@ -61,8 +62,8 @@ export class BitbucketCloudWebhook extends pulumi.dynamic.Resource {
       forwardingProvider("bitbucket-cloud"),
       name,
       {
-        // The connection holds tokens: secret whether or not the caller marked them so.
-        bitbucketCloud: args.bitbucketCloud === undefined ? undefined : pulumi.secret(args.bitbucketCloud),
+        // The tokens are secret whether or not the caller marked them so.
+        bitbucketCloud: secretCredentials(args.bitbucketCloud, ["token", "apiToken"]),
         workspace: args.workspace,
         repository: args.repository,
         url: args.url,

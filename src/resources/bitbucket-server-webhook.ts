@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { forwardingProvider } from "../dynamic/forwarding-provider";
+import { secretCredentials } from "./secret-credentials";
 
 /** How to reach a Bitbucket Server / Data Center as a system administrator. */
 export interface BitbucketServerConnectionInput {
@@ -75,7 +76,7 @@ export class BitbucketServerWebhook extends pulumi.dynamic.Resource {
       forwardingProvider("bitbucket-server"),
       name,
       {
-        bitbucketServer: args.bitbucketServer === undefined ? undefined : pulumi.secret(args.bitbucketServer),
+        bitbucketServer: secretCredentials(args.bitbucketServer, ["token", "password"]),
         webhookName: args.webhookName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
         scope: args.scope ?? "global",
         url: args.url,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { forwardingProvider } from "../dynamic/forwarding-provider";
+import { secretCredentials } from "./secret-credentials";
 
 /** How to reach GitLab. A token given here is stored in the state as a secret, so destroy works later. */
 export interface GitLabConnectionInput {
@@ -34,8 +35,8 @@ export interface GitLabGroupHookArgs extends GitLabHookCommonArgs {
 
 function props(args: GitLabHookCommonArgs): pulumi.Inputs {
   return {
-    // The connection may hold a token: secret whether or not the caller marked it so.
-    gitlab: args.gitlab === undefined ? undefined : pulumi.secret(args.gitlab),
+    // The token is secret whether or not the caller marked it so.
+    gitlab: secretCredentials(args.gitlab, ["token"]),
     url: args.url,
     secret: args.secret === undefined ? undefined : pulumi.secret(args.secret),
     events: args.events,

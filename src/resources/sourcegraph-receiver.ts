@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { forwardingProvider } from "../dynamic/forwarding-provider";
+import { secretCredentials } from "./secret-credentials";
 
 /** The code host kinds Sourcegraph accepts for a receiver, spelled as it spells them. */
 export type ReceiverCodeHostKind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
@@ -60,12 +61,6 @@ export class SourcegraphReceiver extends pulumi.dynamic.Resource {
   declare public readonly schemaVersion: pulumi.Output<number>;
 
   constructor(name: string, args: SourcegraphReceiverArgs, opts?: pulumi.CustomResourceOptions) {
-    const sourcegraph = args.sourcegraph
-      ? pulumi.output(args.sourcegraph).apply((s) => ({
-          ...(s.endpoint !== undefined ? { endpoint: s.endpoint } : {}),
-          ...(s.accessToken !== undefined ? { accessToken: s.accessToken } : {}),
-        }))
-      : undefined;
     super(
       forwardingProvider("sourcegraph"),
       name,
@@ -75,9 +70,8 @@ export class SourcegraphReceiver extends pulumi.dynamic.Resource {
         webhookName: args.webhookName ?? `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
         secret: args.secret === undefined ? undefined : pulumi.secret(args.secret),
         adopt: args.adopt,
-        // The token makes the whole connection object secret, in the inputs and the state.
-        sourcegraph:
-          sourcegraph === undefined ? undefined : hasToken(args) ? pulumi.secret(sourcegraph) : sourcegraph,
+        // The token is secret whether or not the caller marked it so.
+        sourcegraph: secretCredentials(args.sourcegraph, ["accessToken"]),
         uuid: undefined,
         url: undefined,
         webhookId: undefined,
@@ -92,12 +86,4 @@ export class SourcegraphReceiver extends pulumi.dynamic.Resource {
       "Receiver",
     );
   }
-}
-
-function hasToken(args: SourcegraphReceiverArgs): boolean {
-  // An Output may hold a token we cannot see yet: treat any non-plain value as holding one.
-  const s = args.sourcegraph;
-  if (s === undefined) return false;
-  if (pulumi.Output.isInstance(s) || s instanceof Promise) return true;
-  return (s as { accessToken?: unknown }).accessToken !== undefined;
 }
