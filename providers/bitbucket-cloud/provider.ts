@@ -1,7 +1,7 @@
 // The dynamic provider of BitbucketCloudWebhook: check, diff, create, read, update, delete.
 import type * as pulumi from "@pulumi/pulumi";
 import { AmbiguousRequestError } from "../http";
-import { credentialCandidates, withCredentials } from "../shared";
+import { createOnceMore, credentialCandidates, withCredentials } from "../shared";
 import { check } from "./check";
 import { HookClient, type HookPayload, type HookScope, isRefused, type RemoteHook } from "./client";
 import {
@@ -85,7 +85,13 @@ async function createHook(client: HookClient, inputs: Inputs): Promise<RemoteHoo
   } catch (err) {
     if (!(err instanceof AmbiguousRequestError)) throw err;
     // The POST may have been processed: look before trying again, never blindly re-POST.
-    return (await adopt(client, inputs)) ?? client.create(payloadOf(inputs, inputs.secret));
+    return (
+      (await adopt(client, inputs)) ??
+      createOnceMore(
+        () => client.create(payloadOf(inputs, inputs.secret)),
+        "the hook with the same receiver URL",
+      )
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";
 import { AmbiguousRequestError, redact } from "../http";
-import { credentialCandidates, env, withCredentials } from "../shared";
+import { createOnceMore, credentialCandidates, env, withCredentials } from "../shared";
 import { checkHook } from "./check";
 import { type HookClient, type HookSettings, hookClient, type RemoteHook } from "./client";
 import { diffHook } from "./diff";
@@ -164,7 +164,7 @@ export function makeHookProvider(scope: HookScope): HookProvider {
             // The POST may have been processed: adopt what it made, or POST once more if it did not.
             const made = await findByUrl(client, owner, inputs.url);
             if (made) return client.edit(owner, made.id, settings);
-            return client.add(owner, settings);
+            return createOnceMore(() => client.add(owner, settings), "the hook with the same receiver URL");
           }
         },
       );

@@ -404,7 +404,9 @@ describe("errors name the fix and never carry a token or secret", () => {
 
   it("a POST that stays ambiguous twice surfaces as such", async () => {
     fake.server.inject({ kind: "dropBefore", match: (r) => r.method === "POST", times: 2 });
-    await expect(provider.create(await inputs())).rejects.toBeInstanceOf(AmbiguousRequestError);
+    const err = await provider.create(await inputs()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AmbiguousRequestError);
+    expect((err as Error).message).toMatch(/second try: the next `pulumi up` looks again and adopts/);
     expect(fake.hooks()).toHaveLength(0);
   });
 });

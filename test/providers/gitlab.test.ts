@@ -268,6 +268,16 @@ describe("GitLab project hook provider against the fake", () => {
     ]);
   });
 
+  it("a create POST that stays ambiguous twice says the next run adopts what it may have made", async () => {
+    fake.inject({ kind: "dropBefore", match: (r) => r.method === "POST", times: 2 });
+    const msg = await projectHookProvider.create(projectInputs()).then(
+      () => "created",
+      (err: Error) => err.message,
+    );
+    expect(msg).toMatch(/did not answer POST .*second try: the next `pulumi up` looks again and adopts/);
+    expect(fake.hooks("project", projectId)).toHaveLength(0);
+  });
+
   it("a connection dropped before the POST was processed is followed by one more POST", async () => {
     fake.inject({ kind: "dropBefore", match: (r) => r.method === "POST" });
     const { id } = await projectHookProvider.create(projectInputs());
