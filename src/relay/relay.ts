@@ -43,7 +43,7 @@ export interface RelayOptions {
   readonly concurrency?: number;
   /** How long a delivery ID is remembered to drop redeliveries (default 7 days). */
   readonly dedupeWindowMs?: number;
-  /** How long shutdown may keep forwarding what is due (default 10 s). */
+  /** How long shutdown may wait for requests in progress and keep forwarding what is due (default 10 s). */
   readonly shutdownGraceMs?: number;
   readonly logger?: Logger;
   /** For tests: another store implementation. */
@@ -59,7 +59,7 @@ export interface Relay {
   readonly forwarder: Forwarder;
   /** Re-reads the receivers (the file, or Sourcegraph). */
   reload(): Promise<void>;
-  /** Stops taking deliveries, forwards what is due within the grace period, and closes. */
+  /** Stops taking deliveries, finishes requests and forwards what is due within the grace period, and closes. */
   close(): Promise<void>;
 }
 
@@ -228,14 +228,25 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     close() {
       closing ??= (async () => {
         ready = false;
+        const deadline = Date.now() + (o.shutdownGraceMs ?? 10_000);
         for (const t of timers) clearInterval(t);
         const stopped = new Promise<void>((r) => main.close(() => r()));
         main.closeIdleConnections();
-        // Requests already in progress finish: their deliveries are stored and acknowledged.
-        await Promise.allSettled([...inflight]);
+        // Requests already in progress finish: their deliveries are stored and acknowledged. But
+        // server.close() also stops Node's request timeouts, so a client that never finishes its
+        // request would hold the shutdown forever: past the grace period its connection is cut
+        // (nothing it sent was acknowledged, so its code host sends it again).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...inflight]),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+          }),
+        ]);
+        clearTimeout(timer);
         main.closeAllConnections();
         await stopped;
-        await forwarder.drain(Date.now() + (o.shutdownGraceMs ?? 10_000));
+        await forwarder.drain(deadline);
         await forwarder.stop();
         await new Promise<void>((r) => (admin ? admin.close(() => r()) : r()));
         admin?.closeAllConnections();

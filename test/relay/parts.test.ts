@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -271,4 +272,41 @@ describe("graceful shutdown", () => {
     expect(sg.accepted.length).toBe(bodies.length);
     await sg.close();
   });
+
+  it("a client that never finishes its request does not hold close() past the grace period", async () => {
+    const u = randomUUID();
+    const sg = await startReceiverFake([{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secret: "s" }]);
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: sg.url,
+      receivers: { list: [{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secrets: ["s"] }] },
+      dataDir: tempDir(),
+      shutdownGraceMs: 200,
+      logger: captureLogger().logger,
+    });
+    const b = Buffer.from('{"n":1}');
+    const headers = { "x-event-key": "repo:push", "x-hub-signature": sha("sha256", "s", b) };
+    expect((await post(`${relay.url}/.api/webhooks/${u}`, headers, b)).status).toBe(202);
+    // Headers and 10 of the 100 bytes it announced, then nothing: a stalled or hostile client.
+    const { port } = new URL(relay.url);
+    const slow = connect(Number(port), "127.0.0.1");
+    const cut = new Promise<void>((r) => slow.once("close", () => r()));
+    slow.on("error", () => {});
+    slow.write(
+      `POST /.api/webhooks/${u} HTTP/1.1\r\nHost: relay\r\nX-Event-Key: repo:push\r\nContent-Length: 100\r\n\r\n{"n":2,   `,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    let hung: NodeJS.Timeout | undefined;
+    await Promise.race([
+      relay.close(),
+      new Promise((_, reject) => {
+        hung = setTimeout(() => reject(new Error("close() waited for the stalled request")), 10_000);
+      }),
+    ]);
+    clearTimeout(hung);
+    await cut;
+    // The acknowledged delivery was forwarded; the stalled one was never acknowledged nor stored.
+    expect(sg.accepted.map((a) => a.body.toString())).toEqual(['{"n":1}']);
+    await sg.close();
+  }, 20_000);
 });

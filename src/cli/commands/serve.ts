@@ -68,7 +68,11 @@ export function registerServe(program: Command): void {
     .option("--forward-timeout <duration>", "timeout of one forwarding request", "30s")
     .option("--concurrency <n>", "deliveries forwarded at once", "8")
     .option("--dedupe-window <duration>", "how long delivery IDs are remembered to drop redeliveries", "7d")
-    .option("--shutdown-grace <duration>", "on SIGTERM, how long to keep forwarding what is due", "10s")
+    .option(
+      "--shutdown-grace <duration>",
+      "on SIGTERM, how long to finish requests in progress and keep forwarding what is due",
+      "10s",
+    )
     .option("--log-level <level>", "trace, debug, info, warn, error", "info")
     .action(async (flags: ServeFlags) => {
       const source = receiverSource(flags);
