@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   classify,
+  type DeliveryStore,
   loadReceiversFile,
   parseDuration,
   parseListen,
@@ -127,12 +128,17 @@ describe("SqliteStore", () => {
       s.add({ ...base, body: Buffer.from("3") }),
     ]);
     expect([a!.duplicate, b!.duplicate, c!.duplicate]).toEqual([false, true, false]);
+    // GitHub shares one delivery ID between the hooks an event fires: per receiver, it is new.
+    expect(
+      (await s.add({ ...base, receiverUuid: "v", deliveryId: "x", body: Buffer.from("v") })).duplicate,
+    ).toBe(false);
     await s.close();
     s = new SqliteStore(dir);
     expect((await s.add({ ...base, deliveryId: "x", body: Buffer.from("4") })).duplicate).toBe(true);
     const due = await s.due(2000, 10, new Set());
-    expect(due.map((d) => Buffer.from(d.body).toString())).toEqual(["1", "3"]);
+    expect(due.map((d) => Buffer.from(d.body).toString())).toEqual(["1", "3", "v"]);
     expect(due[0]).toMatchObject({ deliveryId: "x", headers: { "x-github-event": "push" }, attempts: 0 });
+    await s.complete(due[2]!.id);
     expect(await s.due(2000, 10, new Set([due[0]!.id]))).toHaveLength(1);
     await s.retryLater(due[0]!.id, 5000, { status: 503 });
     expect(await s.nextDueAt()).toBe(1000);
@@ -239,6 +245,51 @@ describe("receivers from Sourcegraph's API", () => {
         receivers: { sourcegraph: { url: sg!.url, accessToken: ADMIN_TOKEN, refreshMs: 60_000 } },
       }),
     ).rejects.toThrow(/no secret/);
+  });
+});
+
+describe("a store that fails", () => {
+  it("is answered 503, never 202, and the delivery is taken when it is sent again", async () => {
+    const u = randomUUID();
+    const sg = await startReceiverFake([{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secret: "s" }]);
+    const dir = tempDir();
+    const real = new SqliteStore(dir);
+    let full = true;
+    const store: DeliveryStore = {
+      add: (d) => (full ? Promise.reject(new Error("SQLITE_FULL: database or disk is full")) : real.add(d)),
+      due: (...a) => real.due(...a),
+      complete: (id) => real.complete(id),
+      retryLater: (...a) => real.retryLater(...a),
+      deadLetter: (...a) => real.deadLetter(...a),
+      nextDueAt: () => real.nextDueAt(),
+      counts: () => real.counts(),
+      listDead: (n) => real.listDead(n),
+      replay: (...a) => real.replay(...a),
+      prune: (t) => real.prune(t),
+      close: () => real.close(),
+    };
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: sg.url,
+      receivers: { list: [{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secrets: ["s"] }] },
+      dataDir: dir,
+      store,
+      logger: captureLogger().logger,
+    });
+    const b = Buffer.from('{"n":1}');
+    const headers = {
+      "x-event-key": "repo:push",
+      "x-request-uuid": randomUUID(),
+      "x-hub-signature": sha("sha256", "s", b),
+    };
+    const hook = `${relay.url}/.api/webhooks/${u}`;
+    expect((await post(hook, headers, b)).status).toBe(503);
+    full = false;
+    // Not remembered as seen either: the code host's retry of the same request goes through.
+    expect((await post(hook, headers, b)).status).toBe(202);
+    await waitFor(() => sg.accepted.length === 1, 5000, "the delivery to be forwarded");
+    await relay.close();
+    await sg.close();
   });
 });
 
