@@ -20,6 +20,28 @@ function answer(res: ServerResponse, a: Answer, extra: Record<string, string> = 
   res.writeHead(a.status, { "content-type": "text/plain; charset=utf-8", ...extra }).end(`${a.message}\n`);
 }
 
+/**
+ * An answer given before the body is read. Node reads and discards the body to keep the connection
+ * alive; the body limit holds for that too, so a refused client cannot stream gigabytes through.
+ * (Closing at once instead would reset the connection under the answer of an ordinary refusal.)
+ */
+function answerUnread(
+  o: AdapterOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  a: Answer,
+  extra: Record<string, string> = {},
+): void {
+  const declared = Number(req.headers["content-length"]);
+  const tooLarge = Number.isFinite(declared) && declared > o.maxBodyBytes;
+  let size = 0;
+  req.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > o.maxBodyBytes) req.socket.destroy();
+  });
+  answer(res, a, tooLarge ? { ...extra, connection: "close" } : extra);
+}
+
 /** Reads the body up to `limit` bytes; undefined when it is larger (the rest is discarded). */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers["content-length"]);
@@ -50,10 +72,10 @@ async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerRespon
     return answer(res, o.ready() ? { status: 200, message: "ready" } : { status: 503, message: "not ready" });
   }
   if (!path.startsWith(PREFIX) && path !== "/.api/webhooks") {
-    return answer(res, { status: 404, message: "404 page not found" });
+    return answerUnread(o, req, res, { status: 404, message: "404 page not found" });
   }
   if (req.method !== "POST") {
-    return answer(res, { status: 405, message: "Method Not Allowed" }, { allow: "POST" });
+    return answerUnread(o, req, res, { status: 405, message: "Method Not Allowed" }, { allow: "POST" });
   }
   if (!o.ready()) {
     o.metrics.rejected.inc({ reason: "not_ready" });
@@ -70,10 +92,7 @@ async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerRespon
     // Left as it came: it will not parse as a UUID either.
   }
   const resolved = resolveReceiver(o, raw);
-  if ("status" in resolved) {
-    req.resume();
-    return answer(res, resolved);
-  }
+  if ("status" in resolved) return answerUnread(o, req, res, resolved);
   const body = await readBody(req, o.maxBodyBytes);
   if (!body) {
     o.metrics.rejected.inc({ reason: "too_large" });

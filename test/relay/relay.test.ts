@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -253,6 +254,51 @@ describe("relay: refusals, as Sourcegraph answers them", () => {
     const big = Buffer.alloc(65 * 1024, 0x20);
     const res = await post(hook(ids.BITBUCKETCLOUD), { "x-event-key": "repo:push" }, big);
     expect(res.status).toBe(413);
+  });
+
+  it("the body limit holds for refused requests too: their bodies are not read past it", async () => {
+    const { port } = new URL(relay.url);
+    // Pushes up to 16 MB at a refused URL; how much the relay took before it closed the connection.
+    const push = (path: string, chunked: boolean) =>
+      new Promise<{ sent: number; answer: string }>((resolve) => {
+        const limit = 16 * 1024 * 1024;
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const s = connect(Number(port), "127.0.0.1");
+        let sent = 0;
+        let answer = "";
+        const done = () => {
+          clearTimeout(timer);
+          s.destroy();
+          resolve({ sent, answer: answer.split("\r\n")[0]! });
+        };
+        const timer = setTimeout(done, 3000);
+        s.on("data", (d) => {
+          answer += d;
+        });
+        s.on("error", () => {});
+        s.on("close", done);
+        s.write(
+          `POST ${path} HTTP/1.1\r\nHost: relay\r\n${chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${limit}`}\r\n\r\n`,
+        );
+        const pump = () => {
+          while (sent < limit && !s.destroyed) {
+            sent += chunk.length;
+            const frame = chunked
+              ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])
+              : chunk;
+            if (!s.write(frame)) return void s.once("drain", pump);
+          }
+        };
+        pump();
+      });
+    for (const chunked of [true, false]) {
+      for (const path of [`/.api/webhooks/${randomUUID()}`, "/.api/webhooks/not-a-uuid", "/elsewhere"]) {
+        const { sent, answer } = await push(path, chunked);
+        // The answer, then the connection closed long before 16 MB (socket buffers hold a few MB).
+        expect(answer).toMatch(/^HTTP\/1\.1 (404|400) /);
+        expect(sent).toBeLessThan(12 * 1024 * 1024);
+      }
+    }
   });
 
   it("/healthz and /readyz on the main listener; metrics on the admin listener only", async () => {
