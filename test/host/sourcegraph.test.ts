@@ -14,7 +14,7 @@ import {
   startHost,
 } from "../harness/provider-host";
 
-const ENV_TOKEN = "sgp_hostenv0123456789abcdef0123456789abcdef0";
+const ENV_TOKEN = "fake-sg-hostenv-0123456789abcdef0123456789abcdef0";
 const SECRET = "HostSecret0123456789abcdefABCDEF01";
 const SECRET_OUTPUTS = new Set(["secret", "sourcegraph"]);
 

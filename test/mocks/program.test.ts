@@ -180,7 +180,7 @@ describe("readDeclaration: each invalid config names the key and what is valid",
     [
       // `pulumi config set --secret sourcegraph <token>` without --path: the token stays out of the message.
       "a secret text instead of an object",
-      { [`${PROJECT}:sourcegraph`]: "sgp_0123456789abcdef0123456789abcdef01234567" },
+      { [`${PROJECT}:sourcegraph`]: "fake-sg-0123456789abcdef0123456789abcdef01234567" },
       "sourcegraph-webhooks:sourcegraph: expected an object (YAML), got plain text (not shown: it may be a secret)",
     ],
     [

@@ -12,7 +12,7 @@ import {
   unsecret,
 } from "../harness/mock-engine";
 
-const TOKEN = "sgp_mocktoken0123456789abcdef0123456789abcdef";
+const TOKEN = "fake-sg-mocktoken-0123456789abcdef0123456789abcdef";
 const SECRET = "MockSecret0123456789abcdefABCDEF";
 
 let registered: Registered[];

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { listReceivers, provider, type ReceiverOutputs } from "../../providers/sourcegraph";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake, USER_TOKEN } from "../fakes/sourcegraph";
 
-const ROTATED = "sgp_rotated0123456789abcdef0123456789abcdef0";
+const ROTATED = "fake-sg-rotated-0123456789abcdef0123456789abcdef0";
 const SECRET = "SuppliedSecret0123456789abcdefABCDEF";
 const KNOWN = [ADMIN_TOKEN, USER_TOKEN, ROTATED, SECRET];
 

@@ -42,7 +42,7 @@ async function graphql(sg: string, query: string, variables: Record<string, unkn
   const res = await fetch(`${sg}/.api/graphql`, {
     method: "POST",
     headers: {
-      authorization: "token sgp_fakeadmin0123456789abcdef0123456789abcdef",
+      authorization: "token fake-sg-admin-0123456789abcdef0123456789abcdef",
       "content-type": "application/json",
     },
     body: JSON.stringify({ query, variables }),

@@ -24,7 +24,7 @@ export interface SandboxOptions {
 
 /** Credentials the sandbox's fakes accept. */
 export const SANDBOX_CREDENTIALS = {
-  sourcegraphToken: "sgp_fakeadmin0123456789abcdef0123456789abcdef",
+  sourcegraphToken: "fake-sg-admin-0123456789abcdef0123456789abcdef",
   gitlabToken: "glpat-sandbox-owner",
   bitbucketServerToken: "bbs-admin-token",
   bitbucketCloudToken: "bbc-access-token",

@@ -24,9 +24,9 @@ export { olderThan55 } from "./resolvers";
 export { loadSchema, repoRoot } from "./schema";
 
 /** A site admin's token, accepted unless `tokens` replaces the defaults. */
-export const ADMIN_TOKEN = "sgp_fakeadmin0123456789abcdef0123456789abcdef";
+export const ADMIN_TOKEN = "fake-sg-admin-0123456789abcdef0123456789abcdef";
 /** A token of a user who is not a site admin. */
-export const USER_TOKEN = "sgp_fakeuser0123456789abcdef0123456789abcdef01";
+export const USER_TOKEN = "fake-sg-user-0123456789abcdef0123456789abcdef01";
 
 export interface TokenOwner {
   readonly username: string;
