@@ -459,15 +459,18 @@ describe("relay: bounded retries", () => {
     await r.close();
   });
 
+  /** A relay with no receivers and nowhere reachable to forward to: only its data directory matters. */
+  const idleRelayOptions = (dataDir: string) => ({
+    listen: { host: "127.0.0.1", port: 0 },
+    forwardTo: "http://127.0.0.1:9",
+    receivers: { list: [] },
+    dataDir,
+    logger: captureLogger().logger,
+  });
+
   it("one relay per data directory", async () => {
     const dir = tempDir();
-    const opts = {
-      listen: { host: "127.0.0.1", port: 0 },
-      forwardTo: "http://127.0.0.1:9",
-      receivers: { list: [] },
-      dataDir: dir,
-      logger: captureLogger().logger,
-    };
+    const opts = idleRelayOptions(dir);
     const r = await startRelay(opts);
     await expect(startRelay(opts)).rejects.toThrow(/another relay .* uses/);
     await r.close();
@@ -481,13 +484,7 @@ describe("relay: bounded retries", () => {
     const reused = String(process.ppid);
     writeFileSync(join(dir, "relay.lock"), reused);
     writeFileSync(join(dir, "relay.pid"), reused);
-    const opts = {
-      listen: { host: "127.0.0.1", port: 0 },
-      forwardTo: "http://127.0.0.1:9",
-      receivers: { list: [] },
-      dataDir: dir,
-      logger: captureLogger().logger,
-    };
+    const opts = idleRelayOptions(dir);
     const r = await startRelay(opts);
     await expect(startRelay(opts)).rejects.toThrow(/another relay .* uses/);
     await r.close();
