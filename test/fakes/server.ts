@@ -1,7 +1,11 @@
-// The HTTP plumbing every fake shares: loopback only, a request log, fault injection, and a
-// handler that gets the raw body. Each fake adds only its API's contract on top.
+// The HTTP plumbing every fake shares: loopback only, a request log, fault injection, an optional
+// round-trip latency and request-rate limit, and a handler that gets the raw body. Each fake adds
+// only its API's contract on top.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { type RateLimit, SlidingWindow } from "./rate-limit";
+
+export type { RateLimit } from "./rate-limit";
 
 export interface FakeRequest {
   readonly method: string;
@@ -22,27 +26,54 @@ export type FakeHandler = (req: FakeRequest) => FakeResponse | Promise<FakeRespo
 /** Which requests a fault applies to; every request when absent. */
 export type Match = (req: FakeRequest) => boolean;
 
+/**
+ * When a fault applies: to the first `times` matching requests (default 1), or, with `chance`, to
+ * each matching request with that probability (drawn from the server's `random`), `times` at most
+ * (default unlimited).
+ */
+interface Applies {
+  match?: Match;
+  times?: number;
+  chance?: number;
+}
+
 export type Fault =
   /** Wait before answering. */
-  | { kind: "latency"; ms: number; match?: Match; times?: number }
+  | ({ kind: "latency"; ms: number } & Applies)
   /** Answer this status without processing (a 429 with `retryAfter` seconds, a 503...). */
-  | { kind: "status"; status: number; retryAfter?: number; body?: string; match?: Match; times?: number }
+  | ({ kind: "status"; status: number; retryAfter?: number; body?: string } & Applies)
   /** Close the socket without processing the request. */
-  | { kind: "dropBefore"; match?: Match; times?: number }
+  | ({ kind: "dropBefore" } & Applies)
   /** Process the request, then close the socket without answering: the client cannot tell. */
-  | { kind: "dropAfter"; match?: Match; times?: number };
+  | ({ kind: "dropAfter" } & Applies);
 
 export interface LoggedRequest {
   readonly method: string;
   readonly path: string;
   /** The status answered, or "dropped". */
   readonly outcome: number | "dropped";
+  /** Set when the server's rate limit or an injected fault decided the outcome, not the API. */
+  readonly fault?: "rateLimit" | "status" | "dropBefore" | "dropAfter";
+}
+
+/** How the network and the host's front door behave, the same for every fake (`network` in each fake's options). */
+export interface NetworkOptions {
+  /** Every answer (a 429 or an injected status included) is sent this many ms after the request arrived: a remote host's round trip. */
+  latencyMs?: number;
+  /** Requests beyond this rate are answered 429 with `Retry-After`, before faults and the API see them. */
+  rateLimit?: RateLimit;
+  /** The random source of faults with a `chance` (give a seeded one to reproduce a run). Default Math.random. */
+  random?: () => number;
+}
+
+export interface FakeServerOptions extends NetworkOptions {
+  port?: number;
 }
 
 export interface FakeServer {
   readonly url: string;
   readonly log: LoggedRequest[];
-  /** Adds a fault; `times` defaults to 1. */
+  /** Adds a fault; `times` defaults to 1 (unlimited with `chance`). */
   inject(fault: Fault): void;
   clearFaults(): void;
   /** Requests that reached the handler and changed nothing but reads: everything but GET. */
@@ -52,13 +83,22 @@ export interface FakeServer {
 
 export async function startFakeServer(
   handler: FakeHandler,
-  opts: { port?: number } = {},
+  opts: FakeServerOptions = {},
 ): Promise<FakeServer> {
   const faults: Array<Fault & { left: number }> = [];
   const log: LoggedRequest[] = [];
+  const random = opts.random ?? Math.random;
+  const limiter = opts.rateLimit ? new SlidingWindow(opts.rateLimit) : undefined;
+  const latencyMs = opts.latencyMs ?? 0;
 
   const take = (req: FakeRequest, kinds: Fault["kind"][]): (Fault & { left: number }) | undefined => {
-    const i = faults.findIndex((f) => kinds.includes(f.kind) && f.left > 0 && (!f.match || f.match(req)));
+    const i = faults.findIndex(
+      (f) =>
+        kinds.includes(f.kind) &&
+        f.left > 0 &&
+        (!f.match || f.match(req)) &&
+        (f.chance === undefined || random() < f.chance),
+    );
     if (i < 0) return undefined;
     const fault = faults[i]!;
     fault.left--;
@@ -67,6 +107,12 @@ export async function startFakeServer(
   };
 
   const server = http.createServer(async (raw, res) => {
+    // The clock starts when the request arrives: the latency is the whole round trip, not a pause added after the work.
+    const answerAt = Date.now() + latencyMs;
+    const delayed = async () => {
+      const wait = answerAt - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    };
     const chunks: Buffer[] = [];
     for await (const c of raw) chunks.push(c as Buffer);
     const u = new URL(raw.url ?? "/", "http://fake");
@@ -77,18 +123,31 @@ export async function startFakeServer(
       headers: raw.headers,
       body: Buffer.concat(chunks),
     };
-    const record = (outcome: number | "dropped") => log.push({ method: req.method, path: req.path, outcome });
+    const record = (outcome: number | "dropped", fault?: LoggedRequest["fault"]) =>
+      log.push({ method: req.method, path: req.path, outcome, ...(fault ? { fault } : {}) });
+
+    const retryAfter = limiter?.admit(Date.now());
+    if (retryAfter !== undefined) {
+      await delayed();
+      record(429, "rateLimit");
+      res
+        .writeHead(429, { "content-type": "text/plain", "retry-after": String(retryAfter) })
+        .end("Rate limit exceeded");
+      return;
+    }
 
     const latency = take(req, ["latency"]);
     if (latency?.kind === "latency") await new Promise((r) => setTimeout(r, latency.ms));
     const before = take(req, ["status", "dropBefore"]);
     if (before?.kind === "dropBefore") {
-      record("dropped");
+      await delayed();
+      record("dropped", "dropBefore");
       raw.socket.destroy();
       return;
     }
     if (before?.kind === "status") {
-      record(before.status);
+      await delayed();
+      record(before.status, "status");
       const headers: Record<string, string> = { "content-type": "text/plain" };
       if (before.retryAfter !== undefined) headers["retry-after"] = String(before.retryAfter);
       res.writeHead(before.status, headers).end(before.body ?? http.STATUS_CODES[before.status] ?? "");
@@ -101,8 +160,9 @@ export async function startFakeServer(
     } catch (err) {
       out = { status: 500, body: `fake error: ${(err as Error).message}` };
     }
+    await delayed();
     if (take(req, ["dropAfter"])) {
-      record("dropped");
+      record("dropped", "dropAfter");
       raw.socket.destroy();
       return;
     }
@@ -115,7 +175,11 @@ export async function startFakeServer(
   return {
     url: `http://127.0.0.1:${port}`,
     log,
-    inject: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
+    inject: (fault) =>
+      faults.push({
+        ...fault,
+        left: fault.times ?? (fault.chance === undefined ? 1 : Number.POSITIVE_INFINITY),
+      }),
     clearFaults: () => {
       faults.length = 0;
     },

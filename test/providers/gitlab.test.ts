@@ -264,7 +264,12 @@ describe("GitLab project hook provider against the fake", () => {
     const { id } = await projectHookProvider.create(projectInputs());
     expect(fake.hooks("project", projectId).map((h) => h.id)).toEqual([Number(id)]);
     expect(fake.log.slice(start).filter((l) => l.method === "POST")).toEqual([
-      { method: "POST", path: "/api/v4/projects/acme%2Fplatform%2Fapi/hooks", outcome: "dropped" },
+      {
+        method: "POST",
+        path: "/api/v4/projects/acme%2Fplatform%2Fapi/hooks",
+        outcome: "dropped",
+        fault: "dropAfter",
+      },
     ]);
   });
 

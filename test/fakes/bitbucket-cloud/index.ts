@@ -6,7 +6,14 @@
 import { createHmac, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { BITBUCKET_CLOUD_EVENTS } from "../../../providers/events";
-import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer } from "../server";
+import {
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServer,
+  json,
+  type NetworkOptions,
+  startFakeServer,
+} from "../server";
 
 export interface BitbucketCloudFakeOptions {
   /** Workspace slug -> repository slugs. Default `{ acme: ["widgets", "gadgets"] }`. */
@@ -26,6 +33,8 @@ export interface BitbucketCloudFakeOptions {
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number; readonly retryAfter?: number };
   /** On create, POST a `repo:push` test delivery to the hook URL and record the answer. */
   readonly deliverTestEvents?: boolean;
+  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts), for every request. */
+  readonly network?: NetworkOptions;
 }
 
 /** A stored hook, including what the API never returns (the secret). */
@@ -331,7 +340,7 @@ export async function startBitbucketCloudFake(
     return error(405, "Method not allowed");
   };
 
-  const server = await startFakeServer(handler);
+  const server = await startFakeServer(handler, opts.network);
   return {
     server,
     apiUrl: `${server.url}/2.0`,

@@ -5,7 +5,15 @@
 // by name and answers 204 with no body, and a DELETE that takes a form body and answers 204 even
 // when nothing matched.
 import { createHmac } from "node:crypto";
-import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer, text } from "../server";
+import {
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServer,
+  json,
+  type NetworkOptions,
+  startFakeServer,
+  text,
+} from "../server";
 
 export const PLUGIN_PATH = "/rest/sourcegraph-admin/1.0/webhook";
 
@@ -42,6 +50,8 @@ export interface BitbucketServerFakeOptions {
   /** Context path of the instance, e.g. "/bitbucket". Default "". */
   readonly contextPath?: string;
   readonly port?: number;
+  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts). */
+  readonly network?: NetworkOptions;
 }
 
 /** A hook as the plugin stores it: scope is `global`, `project:<id>` or `repository:<id>`. */
@@ -351,7 +361,7 @@ export async function startBitbucketServerFake(
         throw err;
       }
     },
-    { port: opts.port },
+    { ...opts.network, port: opts.port },
   );
 
   const find = (name: string): StoredWebhook => {

@@ -6,7 +6,14 @@
 // error bodies.
 import { randomUUID } from "node:crypto";
 import { GITLAB_EVENTS, GITLAB_GROUP_ONLY_EVENTS } from "../../../providers/events";
-import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer } from "../server";
+import {
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServer,
+  json,
+  type NetworkOptions,
+  startFakeServer,
+} from "../server";
 
 export type GitLabRole = "owner" | "maintainer" | "developer";
 export type HookScope = "project" | "group";
@@ -56,6 +63,8 @@ export interface GitLabFakeOptions {
   deliverTestEvents?: boolean;
   /** Default 20, as on GitLab. */
   defaultPerPage?: number;
+  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts). */
+  network?: NetworkOptions;
 }
 
 export interface GitLabFake extends FakeServer {
@@ -354,7 +363,7 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
     return routeNotFound();
   };
 
-  const server = await startFakeServer(handler);
+  const server = await startFakeServer(handler, opts.network);
   baseUrl = server.url;
 
   const mustOwner = (scope: HookScope, idOrPath: string | number): Namespace => {

@@ -6,7 +6,15 @@
 // auth.go and cmd/frontend/webhooks/webhooks.go.
 import type { IncomingHttpHeaders } from "node:http";
 import { execute, type GraphQLSchema, parse, validate } from "graphql";
-import { type FakeRequest, type FakeResponse, type FakeServer, json, startFakeServer, text } from "../server";
+import {
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServer,
+  json,
+  type NetworkOptions,
+  startFakeServer,
+  text,
+} from "../server";
 import { webhookId } from "./relay";
 import {
   type FakeDb,
@@ -54,6 +62,8 @@ export interface SourcegraphFakeOptions {
   omitFields?: readonly string[];
   /** `node(id:)` on a deleted webhook: the resolver's error (default) or null. */
   nodeNotFound?: "error" | "null";
+  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts). */
+  network?: NetworkOptions;
 }
 
 export interface SourcegraphFake extends FakeServer {
@@ -179,7 +189,7 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
       }
       return text(404, "404 page not found\n");
     },
-    { port: opts.port },
+    { ...opts.network, port: opts.port },
   );
   db.toggles.externalURL = server.url;
 
