@@ -28,8 +28,21 @@ export interface ForwarderOptions {
   readonly pollMs?: number;
 }
 
+/**
+ * Fresh deliveries handed over in memory at most: past this, the store supplies them (their bodies
+ * are in memory already, so reading them back would only cost time, but memory must stay bounded).
+ */
+const MAX_HANDED_OVER = 1024;
+
 export class Forwarder {
   private readonly inflight = new Map<number, Promise<void>>();
+  /** Stored deliveries handed over by the endpoint, forwarded before anything read from the store. */
+  private readonly handedOver = new Map<number, StoredDelivery>();
+  /**
+   * The last deliveries settled: a hand-over that comes after the store already gave the delivery
+   * (and it was forwarded) is ignored. Bounded; ids only grow, so old ones are never offered again.
+   */
+  private readonly settled = new Set<number>();
   private readonly agent: Agent;
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -57,6 +70,23 @@ export class Forwarder {
     void this.pump();
   }
 
+  /**
+   * A delivery the endpoint has just committed. It is taken from memory rather than read back from
+   * the store; the store stays the record (a delivery dropped here is read from it later).
+   */
+  offer(d: StoredDelivery): void {
+    if (
+      this.stopped ||
+      this.inflight.has(d.id) ||
+      this.settled.has(d.id) ||
+      this.handedOver.size >= MAX_HANDED_OVER
+    ) {
+      return;
+    }
+    this.handedOver.set(d.id, d);
+    this.kick();
+  }
+
   get busy(): number {
     return this.inflight.size;
   }
@@ -68,11 +98,35 @@ export class Forwarder {
         this.again = false;
         const room = this.o.concurrency - this.inflight.size;
         if (room <= 0) break;
-        const due = await this.o.store.due(Date.now(), room, new Set(this.inflight.keys()));
+        const due: StoredDelivery[] = [];
+        for (const d of this.handedOver.values()) {
+          if (due.length === room) break;
+          this.handedOver.delete(d.id);
+          due.push(d);
+        }
+        if (due.length < room) {
+          const claimed = new Set([
+            ...this.inflight.keys(),
+            ...this.handedOver.keys(),
+            ...due.map((d) => d.id),
+          ]);
+          const read = await this.o.store.due(Date.now(), room - due.length, claimed);
+          // The store answers some time after it is asked: what was handed over meanwhile may be
+          // among its rows, and must go once.
+          for (const d of read) {
+            if (this.inflight.has(d.id) || due.some((x) => x.id === d.id)) continue;
+            this.handedOver.delete(d.id);
+            due.push(d);
+          }
+        }
         for (const d of due) {
           const p = this.forward(d)
             .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
             .finally(() => {
+              this.settled.add(d.id);
+              if (this.settled.size > MAX_HANDED_OVER) {
+                this.settled.delete(this.settled.values().next().value as number);
+              }
               this.inflight.delete(d.id);
               this.kick();
             });
@@ -215,7 +269,7 @@ export class Forwarder {
         continue;
       }
       const due = await this.o.store.due(Date.now(), 1, new Set());
-      if (due.length === 0) return;
+      if (due.length === 0 && this.handedOver.size === 0) return;
       this.kick();
       await sleep(10);
     }

@@ -43,17 +43,28 @@ function answerUnread(
 }
 
 /** Reads the body up to `limit` bytes; undefined when it is larger (the rest is discarded). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  // Plain events rather than `for await`: the async iterator costs a promise per chunk.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Nothing more is read: the 413 closes the connection.
+        req.off("data", onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
+    req.once("error", reject);
+  });
 }
 
 export function createNodeHandler(o: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {

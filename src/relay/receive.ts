@@ -11,7 +11,7 @@ import {
 } from "../ingest";
 import type { RelayMetrics } from "./metrics";
 import type { Receiver } from "./receivers";
-import type { DeliveryStore } from "./store";
+import type { DeliveryStore, NewDelivery, StoredDelivery } from "./store";
 
 export interface Answer {
   readonly status: number;
@@ -24,8 +24,8 @@ export interface ReceiveDeps {
   readonly receiver: (uuid: string) => Receiver | undefined;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
-  /** Called after a delivery is stored. */
-  readonly stored: () => void;
+  /** Called with each delivery once it is committed (not with redeliveries dropped as duplicates). */
+  readonly stored: (delivery: StoredDelivery) => void;
 }
 
 /** Step 1 of Sourcegraph's router: the UUID from the path, then the receiver (400, 404). */
@@ -67,17 +67,18 @@ export async function acceptDelivery(
     );
     return { status: verdict.status, message: verdict.message };
   }
+  const delivery: NewDelivery = {
+    receiverUuid: receiver.uuid,
+    kind,
+    event: verdict.event,
+    ...(id !== undefined ? { deliveryId: id } : {}),
+    headers: forwardableHeaders(headers),
+    body,
+    receivedAt: Date.now(),
+  };
   let result: { id: number; duplicate: boolean };
   try {
-    result = await deps.store.add({
-      receiverUuid: receiver.uuid,
-      kind,
-      event: verdict.event,
-      ...(id !== undefined ? { deliveryId: id } : {}),
-      headers: forwardableHeaders(headers),
-      body,
-      receivedAt: Date.now(),
-    });
+    result = await deps.store.add(delivery);
   } catch (err) {
     metrics.rejected.inc({ reason: "store_failed" });
     logger.error({ err, receiver: receiver.uuid, kind }, "could not store a delivery");
@@ -97,6 +98,6 @@ export async function acceptDelivery(
     { id: result.id, receiver: receiver.uuid, kind, event: verdict.event, deliveryId: id },
     "accepted",
   );
-  deps.stored();
+  deps.stored({ ...delivery, id: result.id, attempts: 0, windowStart: delivery.receivedAt });
   return { status: 202, message: "accepted" };
 }

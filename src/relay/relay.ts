@@ -151,7 +151,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     receiver: (uuid) => registry.get(uuid),
     metrics,
     logger,
-    stored: () => forwarder.kick(),
+    stored: (d) => forwarder.offer(d),
     maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ready: () => ready,
   });

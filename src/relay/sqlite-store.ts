@@ -6,7 +6,9 @@
 // goes down. The fsync this costs is shared: concurrent inserts are grouped into one transaction.
 // Settling a delivery (forwarded, retry later, dead) goes through a second connection with
 // synchronous=NORMAL: losing such an update to a power cut only means forwarding a delivery again
-// (at least once), and the next FULL commit flushes the shared WAL anyway.
+// (at least once), and the next FULL commit flushes the shared WAL anyway. Settlements are grouped
+// per turn of the event loop too: one small transaction instead of one per delivery.
+
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -76,6 +78,12 @@ function toDelivery(r: Row): StoredDelivery {
   };
 }
 
+interface Settlement {
+  run: () => void;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 interface Pending {
   delivery: NewDelivery;
   resolve: (v: { id: number; duplicate: boolean }) => void;
@@ -89,6 +97,8 @@ export class SqliteStore implements DeliveryStore {
   private readonly settle: Database.Database;
   private batch: Pending[] = [];
   private flushScheduled = false;
+  private settlements: Settlement[] = [];
+  private settleScheduled = false;
   private readonly stmts;
 
   /** Opens (or creates) the store in `dataDir`. */
@@ -116,9 +126,13 @@ export class SqliteStore implements DeliveryStore {
         `INSERT INTO deliveries (receiver_uuid, kind, event, delivery_id, headers, body, received_at, window_start, next_attempt_at, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
       ),
-      due: db.prepare(
-        "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-      ),
+      // Ids first (from the index alone), then whole rows: bodies are read only for what is taken.
+      dueIds: db
+        .prepare(
+          "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+        )
+        .pluck(),
+      byId: db.prepare("SELECT * FROM deliveries WHERE id = ? AND state = 'pending'"),
       complete: settle.prepare("DELETE FROM deliveries WHERE id = ?"),
       retry: settle.prepare(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?",
@@ -187,23 +201,56 @@ export class SqliteStore implements DeliveryStore {
   }
 
   async due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]> {
-    const rows = this.stmts.due.all(now, limit + exclude.size) as Row[];
-    return rows
-      .filter((r) => !exclude.has(r.id))
-      .slice(0, limit)
-      .map(toDelivery);
+    const ids = (this.stmts.dueIds.all(now, limit + exclude.size) as number[])
+      .filter((id) => !exclude.has(id))
+      .slice(0, limit);
+    const rows: StoredDelivery[] = [];
+    for (const id of ids) {
+      const row = this.stmts.byId.get(id) as Row | undefined;
+      if (row) rows.push(toDelivery(row));
+    }
+    return rows;
   }
 
-  async complete(id: number): Promise<void> {
-    this.stmts.complete.run(id);
+  complete(id: number): Promise<void> {
+    return this.settleLater(() => this.stmts.complete.run(id));
   }
 
-  async retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
-    this.stmts.retry.run(at, result.status ?? null, result.error ?? null, id);
+  retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
+    return this.settleLater(() => this.stmts.retry.run(at, result.status ?? null, result.error ?? null, id));
   }
 
-  async deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
-    this.stmts.dead.run(result.status ?? null, result.error ?? null, reason, now, id);
+  deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
+    return this.settleLater(() =>
+      this.stmts.dead.run(result.status ?? null, result.error ?? null, reason, now, id),
+    );
+  }
+
+  /** Resolves once the settlement is committed, with the others of this turn of the event loop. */
+  private settleLater(run: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.settlements.push({ run, resolve, reject });
+      if (!this.settleScheduled) {
+        this.settleScheduled = true;
+        setImmediate(() => this.flushSettlements());
+      }
+    });
+  }
+
+  private flushSettlements(): void {
+    const batch = this.settlements;
+    this.settlements = [];
+    this.settleScheduled = false;
+    if (batch.length === 0) return;
+    try {
+      this.settle.transaction(() => {
+        for (const s of batch) s.run();
+      })();
+    } catch (err) {
+      for (const s of batch) s.reject(err);
+      return;
+    }
+    for (const s of batch) s.resolve();
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -243,6 +290,7 @@ export class SqliteStore implements DeliveryStore {
 
   async close(): Promise<void> {
     if (this.batch.length > 0) this.flush();
+    if (this.settlements.length > 0) this.flushSettlements();
     if (this.settle.open) this.settle.close();
     if (this.db.open) this.db.close();
   }
