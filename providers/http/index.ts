@@ -6,7 +6,7 @@ export {
   retryAfterMs,
 } from "./backoff";
 export { AmbiguousRequestError, ConnectionError, HttpError } from "./errors";
-export { HostLimiter, limiterFor, sleep } from "./limiter";
+export { HostLimiter, limiterFor, sleep, type Ticket } from "./limiter";
 export { excerpt, redact } from "./redact";
 export {
   defaultBackoff,

@@ -7,7 +7,7 @@ import {
   retryAfterMs,
 } from "./backoff";
 import { AmbiguousRequestError, ConnectionError } from "./errors";
-import { limiterFor, sleep } from "./limiter";
+import { limiterFor, sleep, type Ticket } from "./limiter";
 import { redact } from "./redact";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -99,8 +99,10 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
     const last = attempt + 1 >= policy.attempts;
     let response: HttpResponse | undefined;
+    let ticket: Ticket | undefined;
     try {
-      response = await limiter.run(async () => {
+      response = await limiter.run(async (t) => {
+        ticket = t;
         const res = await request(url, {
           method: req.method,
           headers: req.headers,
@@ -148,7 +150,10 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     }
     const serverWait = retryAfterMs(response.headers);
     const wait = Math.min(policy.maxDelayMs, Math.max(serverWait ?? 0, backoffDelay(attempt, policy)));
-    if (response.status === 429 && serverWait !== undefined) limiter.pauseUntil(Date.now() + wait);
+    if (response.status === 429 && serverWait !== undefined) {
+      limiter.pauseUntil(Date.now() + wait);
+      if (ticket) limiter.throttled(ticket, serverWait);
+    }
     await sleep(wait);
   }
 }
