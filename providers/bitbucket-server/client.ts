@@ -1,7 +1,9 @@
 // The plugin's three calls (GET, POST and DELETE on /rest/sourcegraph-admin/1.0/webhook, as the
 // Sourcegraph Bitbucket Server plugin's WebhookRouter.java serves them). Each maps the plugin's
 // answers to errors that name the fix; retries and timeouts are send()'s.
+import { createHash } from "node:crypto";
 import { excerpt, type HttpMethod, type HttpResponse, send } from "../http";
+import { coalesce } from "../shared";
 import { authorization, type Credential, credentialSecrets } from "./credentials";
 import { NotSystemAdminError, noPluginError } from "./errors";
 import { PLUGIN_PATH, type PluginWebhook } from "./types";
@@ -59,8 +61,20 @@ function unexpected(s: Session, method: HttpMethod, res: HttpResponse, what: str
   );
 }
 
-/** Every plugin webhook, secrets included (the plugin's GET serializes them). */
-export async function listWebhooks(s: Session): Promise<PluginWebhook[]> {
+/**
+ * Every plugin webhook, secrets included (the plugin's GET serializes them). Overlapping calls for
+ * the same instance and credential share one GET sent after each of them asked (the plugin can
+ * only list them all, so reading N hooks one by one would fetch N lists of N).
+ */
+export function listWebhooks(s: Session): Promise<PluginWebhook[]> {
+  const key = createHash("sha256")
+    .update(`${s.instanceUrl}\n${authorization(s.credential)}`)
+    .digest("hex");
+  // A copy each: the callers share one answer.
+  return coalesce(key, () => fetchWebhooks(s)).then((all) => [...all]);
+}
+
+async function fetchWebhooks(s: Session): Promise<PluginWebhook[]> {
   const res = await call(s, "GET");
   if (res.status === 404) throw noPluginError(s.instanceUrl);
   if (res.status !== 200) throw unexpected(s, "GET", res, "listing webhooks");
