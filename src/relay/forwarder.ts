@@ -94,53 +94,63 @@ export class Forwarder {
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
-      do {
-        this.again = false;
-        const room = this.o.concurrency - this.inflight.size;
-        if (room <= 0) break;
-        const due: StoredDelivery[] = [];
-        for (const d of this.handedOver.values()) {
-          if (due.length === room) break;
-          this.handedOver.delete(d.id);
-          due.push(d);
-        }
-        if (due.length < room) {
-          const claimed = new Set([
-            ...this.inflight.keys(),
-            ...this.handedOver.keys(),
-            ...due.map((d) => d.id),
-          ]);
-          const read = await this.o.store.due(Date.now(), room - due.length, claimed);
-          // The store answers some time after it is asked: what was handed over meanwhile may be
-          // among its rows, and must go once.
-          for (const d of read) {
-            if (this.inflight.has(d.id) || due.some((x) => x.id === d.id)) continue;
-            this.handedOver.delete(d.id);
-            due.push(d);
-          }
-        }
-        for (const d of due) {
-          const p = this.forward(d)
-            .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
-            .finally(() => {
-              this.settled.add(d.id);
-              if (this.settled.size > MAX_HANDED_OVER) {
-                this.settled.delete(this.settled.values().next().value as number);
-              }
-              this.inflight.delete(d.id);
-              this.kick();
-            });
-          this.inflight.set(d.id, p);
-        }
-        if (due.length === room) this.again = true;
-      } while (this.again && !this.stopped);
-      await this.schedule();
+      // A kick that lands while the store is being asked when the next retry is due must not be
+      // lost: look again until a whole round went by without one.
+      for (;;) {
+        await this.round();
+        await this.schedule();
+        if (!this.again || this.stopped) break;
+      }
     } catch (err) {
       this.o.logger.error({ err }, "reading the delivery store failed");
       this.arm(1000);
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Starts forwarding what fits: handed-over deliveries first, then what the store says is due. */
+  private async round(): Promise<void> {
+    do {
+      this.again = false;
+      const room = this.o.concurrency - this.inflight.size;
+      if (room <= 0) break;
+      const due: StoredDelivery[] = [];
+      for (const d of this.handedOver.values()) {
+        if (due.length === room) break;
+        this.handedOver.delete(d.id);
+        due.push(d);
+      }
+      if (due.length < room) {
+        const claimed = new Set([
+          ...this.inflight.keys(),
+          ...this.handedOver.keys(),
+          ...due.map((d) => d.id),
+        ]);
+        const read = await this.o.store.due(Date.now(), room - due.length, claimed);
+        // The store answers some time after it is asked: what was handed over meanwhile may be
+        // among its rows, and must go once.
+        for (const d of read) {
+          if (this.inflight.has(d.id) || due.some((x) => x.id === d.id)) continue;
+          this.handedOver.delete(d.id);
+          due.push(d);
+        }
+      }
+      for (const d of due) {
+        const p = this.forward(d)
+          .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
+          .finally(() => {
+            this.settled.add(d.id);
+            if (this.settled.size > MAX_HANDED_OVER) {
+              this.settled.delete(this.settled.values().next().value as number);
+            }
+            this.inflight.delete(d.id);
+            this.kick();
+          });
+        this.inflight.set(d.id, p);
+      }
+      if (due.length === room) this.again = true;
+    } while (this.again && !this.stopped);
   }
 
   private async schedule(): Promise<void> {

@@ -16,3 +16,4 @@ export {
 export { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
 export { DATABASE_FILE, SqliteStore } from "./sqlite-store";
 export type { DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+export { ThreadedStore } from "./threaded-store";

@@ -9,8 +9,8 @@ import { createMetrics, type RelayMetrics } from "./metrics";
 import { createNodeHandler } from "./node-adapter";
 import { checkSigned, loadReceiversFile, type Receiver, ReceiverRegistry } from "./receivers";
 import { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
-import { SqliteStore } from "./sqlite-store";
 import type { DeliveryStore } from "./store";
+import { ThreadedStore } from "./threaded-store";
 
 export type ReceiverSource =
   | { readonly file: string }
@@ -82,7 +82,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   const unlock = o.store ? () => {} : lockDataDir(o.dataDir);
   let store: DeliveryStore;
   try {
-    store = o.store ?? new SqliteStore(o.dataDir);
+    store = o.store ?? (await ThreadedStore.open(o.dataDir));
   } catch (err) {
     unlock();
     throw err;

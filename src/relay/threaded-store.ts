@@ -1,0 +1,131 @@
+// The SQLite store on a thread of its own. better-sqlite3 is synchronous: on the main thread every
+// commit (the writes and the fsync of synchronous=FULL) and every checkpoint stopped all requests,
+// which set the relay's tail latency, and the storage work could not use a second core. Here the
+// main thread only verifies and answers; the calls of one turn of its event loop travel to the
+// worker in one message, and their answers come back in one.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { AttemptResult, DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+import type { StoreCall, StoreOp, StoreReply, WorkerMessage } from "./store-worker";
+
+function workerScript(): string {
+  const beside = join(__dirname, "store-worker.js");
+  // Under the test runner this file is TypeScript; the thread runs the build's copy.
+  return existsSync(beside) ? beside : join(__dirname, "../../dist/src/relay/store-worker.js");
+}
+
+interface Waiting {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+export class ThreadedStore implements DeliveryStore {
+  private seq = 0;
+  private outbox: StoreCall[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private broken: Error | undefined;
+  private closed: Promise<void> | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (msg: WorkerMessage) => {
+      if (!Array.isArray(msg)) return;
+      for (const r of msg as readonly StoreReply[]) {
+        const w = this.waiting.get(r.seq);
+        this.waiting.delete(r.seq);
+        if (r.ok) w?.resolve(r.value);
+        else w?.reject(new Error(r.message));
+      }
+    });
+    const fail = (err: Error) => {
+      this.broken ??= err;
+      for (const w of this.waiting.values()) w.reject(this.broken);
+      this.waiting.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`the store's thread stopped (exit code ${code})`)));
+  }
+
+  /** Opens the store in `dataDir` on a new thread; rejects with the store's own error (a newer schema...). */
+  static open(dataDir: string): Promise<ThreadedStore> {
+    const worker = new Worker(workerScript(), { workerData: { dataDir } });
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: WorkerMessage) => {
+        if ("ready" in msg) {
+          worker.off("error", reject);
+          resolve(new ThreadedStore(worker));
+        } else if ("failed" in msg) {
+          worker.off("error", reject);
+          reject(new Error(msg.failed));
+        }
+      };
+      worker.once("message", onMessage);
+      worker.once("error", reject);
+    });
+  }
+
+  private call<T>(op: StoreOp | "close", ...args: unknown[]): Promise<T> {
+    if (this.broken) return Promise.reject(this.broken);
+    const seq = ++this.seq;
+    if (this.outbox.length === 0) setImmediate(() => this.send());
+    this.outbox.push({ seq, op, args });
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(seq, { resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  private send(): void {
+    const calls = this.outbox;
+    this.outbox = [];
+    if (calls.length > 0 && !this.broken) this.worker.postMessage(calls);
+  }
+
+  add(delivery: NewDelivery): Promise<{ id: number; duplicate: boolean }> {
+    return this.call("add", delivery);
+  }
+
+  due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]> {
+    return this.call("due", now, limit, exclude);
+  }
+
+  complete(id: number): Promise<void> {
+    return this.call("complete", id);
+  }
+
+  retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
+    return this.call("retryLater", id, at, result);
+  }
+
+  deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
+    return this.call("deadLetter", id, reason, result, now);
+  }
+
+  nextDueAt(): Promise<number | undefined> {
+    return this.call("nextDueAt");
+  }
+
+  counts(): Promise<{ pending: number; dead: number }> {
+    return this.call("counts");
+  }
+
+  listDead(limit?: number): Promise<DeadDelivery[]> {
+    return this.call("listDead", limit);
+  }
+
+  replay(ids: readonly number[] | "all", now: number): Promise<number> {
+    return this.call("replay", ids, now);
+  }
+
+  prune(before: number): Promise<void> {
+    return this.call("prune", before);
+  }
+
+  /** Commits what is queued, closes the database and ends the thread. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (!this.broken) await this.call("close").catch(() => {});
+      await this.worker.terminate();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,67 @@
+// The SQLite store on its own thread: the same contract as SqliteStore, across the thread boundary.
+import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { DATABASE_FILE, SqliteStore, ThreadedStore } from "../../src/relay";
+import { tempDir } from "./helpers";
+
+const base = {
+  receiverUuid: "u",
+  kind: "GITHUB" as const,
+  event: "push",
+  headers: { "x-github-event": "push" },
+  receivedAt: 1000,
+};
+
+describe("ThreadedStore", () => {
+  it("stores, dedupes within one batch, settles and survives reopening, with the bytes intact", async () => {
+    const dir = tempDir();
+    let s = await ThreadedStore.open(dir);
+    const body = Buffer.from([0, 255, 10, 13, 0x7b]);
+    const [a, b, c] = await Promise.all([
+      s.add({ ...base, deliveryId: "x", body }),
+      s.add({ ...base, deliveryId: "x", body: Buffer.from("again") }),
+      s.add({ ...base, body: Buffer.from("3") }),
+    ]);
+    expect([a.duplicate, b.duplicate, c.duplicate]).toEqual([false, true, false]);
+    const due = await s.due(2000, 10, new Set());
+    expect(due.map((d) => Buffer.from(d.body))).toEqual([body, Buffer.from("3")]);
+    expect(due[0]).toMatchObject({ deliveryId: "x", headers: { "x-github-event": "push" }, attempts: 0 });
+    expect(await s.due(2000, 10, new Set([due[0]!.id]))).toHaveLength(1);
+    await Promise.all([
+      s.complete(due[1]!.id),
+      s.deadLetter(due[0]!.id, "rejected", { status: 400, error: "bad" }, 3000),
+    ]);
+    expect(await s.counts()).toEqual({ pending: 0, dead: 1 });
+    await s.close();
+
+    // What the thread committed is on disk for the next relay (and for `dlq`, which opens it directly).
+    const direct = new SqliteStore(dir);
+    expect((await direct.listDead()).map((d) => [d.reason, d.lastStatus])).toEqual([["rejected", 400]]);
+    await direct.close();
+    s = await ThreadedStore.open(dir);
+    expect((await s.add({ ...base, deliveryId: "x", body })).duplicate).toBe(true);
+    expect(await s.replay("all", 4000)).toBe(1);
+    expect((await s.due(4000, 10, new Set())).map((d) => d.id)).toEqual([due[0]!.id]);
+    await s.close();
+  });
+
+  it("opening rejects with the store's own error, such as a database from a newer relay", async () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, DATABASE_FILE));
+    db.pragma("user_version = 99");
+    db.close();
+    await expect(ThreadedStore.open(dir)).rejects.toThrow(/written by a newer relay \(schema 99\); upgrade/);
+  });
+
+  it("once the thread is gone, every call waiting or new is refused instead of hanging", async () => {
+    const s = await ThreadedStore.open(tempDir());
+    const worker = (s as unknown as { worker: Worker }).worker;
+    const waiting = s.add({ ...base, body: Buffer.from("1") });
+    await worker.terminate();
+    await expect(waiting).rejects.toThrow(/store's thread stopped/);
+    await expect(s.counts()).rejects.toThrow(/store's thread stopped/);
+    await s.close();
+  });
+});
