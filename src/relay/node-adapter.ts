@@ -65,7 +65,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
     req.once("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
     req.once("error", reject);
     // A client gone before the end of its body (or cut at shutdown): nothing to answer.
-    req.once("close", () => reject(new Error("the client closed the request before its end")));
+    req.once("close", () => {
+      if (!req.complete) reject(new Error("the client closed the request before its end"));
+    });
   });
 }
 
