@@ -51,37 +51,52 @@ export class HostLimiter {
   }
 
   /**
-   * The server refused the request of `ticket` with 429 and `Retry-After` (ms). What it admitted
-   * in the window before (the wait taken as the window, a second at least) is its budget. Requests
-   * whose answers are still on the way count as admitted: they arrived before the refused one.
-   * Nothing is learned when this process has not been sending for a whole window: the server
-   * counted requests it never saw (an earlier command's, another client's), and a budget measured
-   * on part of the window would hold every later request to a fraction of the rate.
+   * The server refused the request of `ticket` with 429 and `Retry-After` (ms). The most it has
+   * admitted within one window (the wait taken as the window, a second at least) is its budget:
+   * a rate limit admits up to its budget and refuses beyond it, while a refusal that comes with
+   * few requests in the window (right after a pause, or a sporadic one from a proxy) says nothing
+   * about what the server admits once it is past. Requests whose answers are still on the way
+   * count as admitted: they arrived before the refused one. Nothing is learned while this process
+   * has not been sending for a whole window: the server counted requests it never saw (an earlier
+   * command's, another client's), and a budget measured on part of a window would hold every later
+   * request to a fraction of the rate.
    */
   throttled(ticket: Ticket, retryAfterMs: number): void {
     ticket.refused = true;
     const windowMs = Math.max(1000, retryAfterMs);
     if (this.firstSentAt === undefined || this.firstSentAt > ticket.sentAt - windowMs) return;
-    let admitted = 0;
-    for (let i = this.sent.length - 1; i >= 0; i--) {
-      const t = this.sent[i]!;
-      if (t.sentAt <= ticket.sentAt - windowMs) break;
-      if (!t.refused && t.sentAt <= ticket.sentAt && t !== ticket) admitted++;
-    }
+    const peak = this.peakAdmitted(windowMs, ticket);
     // Nothing admitted: another client spent the budget; there is nothing to learn.
-    if (admitted === 0) return;
+    if (peak === 0) return;
     const now = this.now();
     const current = this.learned;
     // Several 429s of one burst each measure it (a refusal not yet known counts as admitted): keep
-    // the smallest. A later episode measures afresh, so a budget once too small does not stick.
+    // the smallest.
     const sameEpisode = current !== undefined && now - current.learnedAt < current.windowMs;
     this.budget = {
-      limit: sameEpisode ? Math.min(current.limit, admitted) : admitted,
+      limit: sameEpisode ? Math.min(current.limit, peak) : peak,
       // A margin for the clocks: our send times are not the server's arrival times.
       windowMs: windowMs + Math.max(WINDOW_MARGIN_MS, windowMs * 0.02),
       learnedAt: now,
       until: now + Math.max(BUDGET_MEMORY_MS, 2 * windowMs),
     };
+  }
+
+  /** The most requests sent before `refused` and not refused that fit in one window of `windowMs`. */
+  private peakAdmitted(windowMs: number, refused: Ticket): number {
+    let peak = 0;
+    let inWindow = 0;
+    let first = 0;
+    const admitted = this.sent.filter((t) => !t.refused && t !== refused && t.sentAt <= refused.sentAt);
+    for (const t of admitted) {
+      inWindow++;
+      while (admitted[first]!.sentAt <= t.sentAt - windowMs) {
+        first++;
+        inWindow--;
+      }
+      peak = Math.max(peak, inWindow);
+    }
+    return peak;
   }
 
   /** Waits for the end of any pause and for room in the learned budget. */

@@ -58,6 +58,23 @@ describe("HostLimiter", () => {
     }
   });
 
+  it("a 429 with few requests in its window (a sporadic one) keeps the budget at the most ever admitted in a window", async () => {
+    const limiter = new HostLimiter(100);
+    for (let i = 0; i < 30; i++) await request(limiter);
+    await vi.advanceTimersByTimeAsync(2000);
+    for (let i = 0; i < 2; i++) await request(limiter);
+    const refused = await request(limiter);
+    limiter.pauseUntil(Date.now() + 1000);
+    limiter.throttled(refused, 1000);
+    // Measuring only the window before the refusal would allow two requests a second from now on.
+    expect(limiter.learned).toMatchObject({ limit: 30 });
+    const { sentAt, done } = queue(limiter, 40);
+    await vi.advanceTimersByTimeAsync(3000);
+    await done;
+    // At 3000 the window still holds the three sent at 2000.
+    expect(sentAt.filter((t) => t === 3000)).toHaveLength(27);
+  });
+
   it("learns nothing from a 429 before its own requests span a window: others spent that budget", async () => {
     const limiter = new HostLimiter(100);
     for (let i = 0; i < 3; i++) await request(limiter);
