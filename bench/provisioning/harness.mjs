@@ -32,6 +32,8 @@ const { forwardingProvider } = require(join(root, "dist/src/dynamic/forwarding-p
 export const { serializeProvider, dynamicUrn } = harness;
 export { forwardingProvider };
 
+const exitWithParent = join(import.meta.dirname, "exit-with-parent.cjs");
+
 /** Provider hosts alive now: the deadline and process exit kill them. */
 const hosts = new Set();
 
@@ -42,7 +44,10 @@ const hosts = new Set();
  * harness's own REPO_ROOT points into dist-bench/ once compiled), and it sees only `env`.
  */
 export async function startProviderHost(env = {}) {
-  const host = await harness.ProviderHost.start({ cwd: root, env: { PATH: process.env.PATH, ...env } });
+  const host = await harness.ProviderHost.start({
+    cwd: root,
+    env: { PATH: process.env.PATH, NODE_OPTIONS: `--require "${exitWithParent}"`, ...env },
+  });
   hosts.add(host);
   const close = host.close.bind(host);
   host.close = async () => {
