@@ -32,6 +32,7 @@ import { Pool, request } from "undici";
 
 const root = join(import.meta.dirname, "..");
 const MAIN = join(root, "dist/src/cli/main.js");
+const EXIT_WITH_PARENT = join(root, "bench/provisioning/exit-with-parent.cjs");
 const RATE = Number(process.env.DRILL_RATE ?? 150);
 /** The schedule of faults below is laid out on this much load. */
 const LOAD_SECONDS = 66;
@@ -227,7 +228,15 @@ async function startRelay(listenPort, adminPort, forwardTo) {
       "--log-level",
       process.env.DRILL_LOG_LEVEL ?? "error",
     ],
-    { stdio: ["ignore", log, log] },
+    {
+      stdio: ["ignore", log, log],
+      // A relay outliving a drill killed with SIGKILL (bench/run.mjs's deadline) would keep the port
+      // and the data directory: preloaded, this ends it once the drill is gone.
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require "${EXIT_WITH_PARENT}"`,
+      },
+    },
   );
   closeSync(log);
   children.add(proc);
