@@ -155,7 +155,9 @@ export class Forwarder {
 
   private async schedule(): Promise<void> {
     if (this.stopped) return;
-    const next = await this.o.store.nextDueAt();
+    // Those in flight are left out: their retry time has passed, and a finished forward wakes the
+    // forwarder anyway. Counting them armed a 0 ms timer again and again while they were sent.
+    const next = await this.o.store.nextDueAt(new Set([...this.inflight.keys(), ...this.handedOver.keys()]));
     const poll = this.o.pollMs ?? 1000;
     this.arm(next === undefined ? poll : Math.min(poll, Math.max(0, next - Date.now())));
   }

@@ -140,7 +140,9 @@ export class SqliteStore implements DeliveryStore {
       dead: settle.prepare(
         "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?, dead_reason = ?, dead_at = ? WHERE id = ?",
       ),
-      nextDue: db.prepare("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'"),
+      nextDue: db.prepare(
+        "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending' AND id NOT IN (SELECT value FROM json_each(?))",
+      ),
       counts: db.prepare("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state"),
       listDead: db.prepare("SELECT * FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT ?"),
       replayOne: db.prepare(
@@ -253,8 +255,8 @@ export class SqliteStore implements DeliveryStore {
     for (const s of batch) s.resolve();
   }
 
-  async nextDueAt(): Promise<number | undefined> {
-    const row = this.stmts.nextDue.get() as { at: number | null };
+  async nextDueAt(exclude: ReadonlySet<number> = new Set()): Promise<number | undefined> {
+    const row = this.stmts.nextDue.get(JSON.stringify([...exclude])) as { at: number | null };
     return row.at ?? undefined;
   }
 

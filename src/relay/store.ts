@@ -44,8 +44,8 @@ export interface DeliveryStore {
   complete(id: number): Promise<void>;
   retryLater(id: number, at: number, result: AttemptResult): Promise<void>;
   deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void>;
-  /** When the next pending delivery is due, if any. */
-  nextDueAt(): Promise<number | undefined>;
+  /** When the next pending delivery is due, if any, leaving out `exclude` (those being forwarded). */
+  nextDueAt(exclude?: ReadonlySet<number>): Promise<number | undefined>;
   counts(): Promise<{ pending: number; dead: number }>;
   listDead(limit?: number): Promise<DeadDelivery[]>;
   /** Puts dead deliveries back in the queue, due now, with a fresh retry window. */

@@ -100,8 +100,8 @@ export class ThreadedStore implements DeliveryStore {
     return this.call("deadLetter", id, reason, result, now);
   }
 
-  nextDueAt(): Promise<number | undefined> {
-    return this.call("nextDueAt");
+  nextDueAt(exclude?: ReadonlySet<number>): Promise<number | undefined> {
+    return this.call("nextDueAt", exclude);
   }
 
   counts(): Promise<{ pending: number; dead: number }> {

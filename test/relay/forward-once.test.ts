@@ -29,7 +29,7 @@ function remote(inner: DeliveryStore, ms: number): DeliveryStore {
     complete: (id) => inner.complete(id),
     retryLater: (id, at, result) => inner.retryLater(id, at, result),
     deadLetter: (id, reason, result, now) => inner.deadLetter(id, reason, result, now),
-    nextDueAt: () => inner.nextDueAt(),
+    nextDueAt: (exclude) => inner.nextDueAt(exclude),
     counts: () => inner.counts(),
     listDead: (limit) => inner.listDead(limit),
     replay: (ids, now) => inner.replay(ids, now),
