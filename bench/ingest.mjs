@@ -271,6 +271,8 @@ console.log(
     "",
     `full relay: acknowledged ${relay.acknowledged}, forwarded to Sourcegraph ${relay.forwarded}, backlog drained ${relay.drainSeconds.toFixed(1)} s after the load stopped;`,
     `  the Sourcegraph stand-in used ${us(relay.cpuUs.others[0])} of CPU per request on top (CPU/req counts every thread of a process: user + system time / answered requests)`,
+    `verifyDelivery: ${micro.verifyDelivery.toFixed(1)} µs per call, of which HMAC-SHA256 ${micro.hmac.toFixed(1)} µs and the JSON parse Sourcegraph's 400 for a malformed body needs ${micro.jsonParse.toFixed(1)} µs`,
+    "",
     check(
       verify.rps >= 0.9 * limit.rps,
       `verify only >= 0.9 x limit (${(verify.rps / limit.rps).toFixed(2)})`,
