@@ -1,4 +1,4 @@
-// Provisioning fault drill (issue 6, part 3): create and destroy 100 hooks per code host, plus
+// Provisioning fault drill: create and destroy 100 hooks per code host, plus
 // their receiver, through the real dynamic-provider host over gRPC (16 operations in flight),
 // while every fake answers about one request in eight with a random fault: 429, 5xx, or a
 // connection dropped before or after the request was processed. An operation that still fails

@@ -1,4 +1,4 @@
-// Relay fault drill (issue 6, part 3): the relay as users run it (`sg-webhooks serve`, a child
+// Relay fault drill: the relay as users run it (`sg-webhooks serve`, a child
 // process with its own data directory) takes signed deliveries at a steady rate while Sourcegraph's
 // stand-in fails 30% of its requests with a 5xx, refuses connections for 20 s, and the relay is
 // killed with SIGKILL twice and restarted on the same data directory and port. Then the load stops,

@@ -1,4 +1,4 @@
-// Provisioning at scale (issue 6, part 2): 200 hooks per code host plus their receiver, through the
+// Provisioning at scale: 200 hooks per code host plus their receiver, through the
 // real dynamic-provider host over gRPC with 16 resource operations in flight, against the contract
 // fakes answering each request after 25 ms and at most 50 requests a second per host (429 with
 // Retry-After beyond it). Phases, each a fresh provider process as each pulumi command starts one:
@@ -133,7 +133,7 @@ const columns = [
   { key: "verdict", title: "targets" },
 ];
 
-// Targets of issue 6 for the code-host rows. The receiver rows are one or two requests in series,
+// Targets for the code-host rows. The receiver rows are one or two requests in series,
 // which no parallelism can bring under their latency: the floor formula does not bound them.
 function verdict(r) {
   if (r.host.startsWith(" ")) return "";

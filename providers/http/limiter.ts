@@ -6,8 +6,8 @@
  *
  * The budget is what keeps a rate-limited run near the server's rate. Without it, every pause ends
  * with all the queued requests at once: the budget is spent within a fraction of the window, the
- * next 429 comes, and since `Retry-After` counts whole seconds the pause outlasts the window (in
- * issue 6's benchmark, 50 requests a second and 25 ms round trips, each second of budget took 1.16
+ * next 429 comes, and since `Retry-After` counts whole seconds the pause outlasts the window (in the
+ * provisioning benchmark, 50 requests a second and 25 ms round trips, each second of budget took 1.16
  * s, and the requests refused on the way each waited a second more). It is learned from 429s
  * alone, so it needs no vendor's rate-limit headers. Against a rolling window it holds a run at
  * the server's rate; against a fixed window or a token bucket with a large burst it can be above

@@ -1,6 +1,6 @@
 // The plugin can only list every webhook: concurrent creates and reads of many hooks on one
 // Bitbucket Server share their lists instead of each fetching all of them, and still each see
-// their own writes (issue 6: at most one read per hook on create and refresh).
+// their own writes (at most one read per hook on create and refresh).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provider } from "../../providers/bitbucket-server";
 import { type BitbucketServerFake, startBitbucketServerFake } from "../fakes/bitbucket-server";
