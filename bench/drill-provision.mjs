@@ -12,7 +12,7 @@ import { CODE_HOSTS, startCodeHost, startSourcegraph } from "./provisioning/code
 import { Stack } from "./provisioning/engine.mjs";
 import { FAULT_MIX, faultsSince, seeded } from "./provisioning/faults.mjs";
 import { deadline, startProviderHost } from "./provisioning/harness.mjs";
-import { table } from "./provisioning/table.mjs";
+import { table } from "./table.mjs";
 
 const { values: args } = parseArgs({
   options: {

@@ -231,43 +231,41 @@ results.micro = micro;
 const { limit, peer, verify, relay } = results;
 const mb = (b) => `${(b / 1048576).toFixed(0)} MB`;
 const us = (v) => `${v.toFixed(0)} µs`;
-const row = (name, r) => [
-  name,
-  r.rps.toFixed(0),
-  `${r.p50} ms`,
-  `${r.p99} ms`,
-  mb(r.rss),
-  (r.rps / limit.rps).toFixed(2),
-  (r.rps / peer.rps).toFixed(2),
-  String(r.failed),
-  us(r.cpuUs.server),
-  us(r.cpuUs.loadGenerator),
+const row = (server, r) => ({
+  server,
+  rps: r.rps.toFixed(0),
+  p50: `${r.p50} ms`,
+  p99: `${r.p99} ms`,
+  rss: mb(r.rss),
+  vsLimit: (r.rps / limit.rps).toFixed(2),
+  vsPeer: (r.rps / peer.rps).toFixed(2),
+  errors: r.failed,
+  cpu: us(r.cpuUs.server),
+  loadGenCpu: us(r.cpuUs.loadGenerator),
+});
+const columns = [
+  { key: "server", title: "server" },
+  { key: "rps", title: "req/s", align: "right" },
+  { key: "p50", title: "p50", align: "right" },
+  { key: "p99", title: "p99", align: "right" },
+  { key: "rss", title: "peak RSS", align: "right" },
+  { key: "vsLimit", title: "/limit", align: "right" },
+  { key: "vsPeer", title: "/peer", align: "right" },
+  { key: "errors", title: "errors", align: "right" },
+  { key: "cpu", title: "CPU/req", align: "right" },
+  { key: "loadGenCpu", title: "load gen CPU/req", align: "right" },
 ];
 const check = (ok, what) => `${ok ? "met   " : "MISSED"} ${what}`;
 console.log(
   [
     `Ingest: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s per server, ${body.length}-byte GitHub pull_request.opened, Node ${process.version}`,
     "",
-    table(
-      [
-        "server",
-        "req/s",
-        "p50",
-        "p99",
-        "peak RSS",
-        "/limit",
-        "/peer",
-        "errors",
-        "CPU/req",
-        "load gen CPU/req",
-      ],
-      [
-        row("limit: node:http + HMAC, 200", limit),
-        row("peer: @octokit/webhooks middleware", peer),
-        row("ours, verify only", verify),
-        row("ours, full relay (SQLite FULL + forward)", relay),
-      ],
-    ),
+    table(columns, [
+      row("limit: node:http + HMAC, 200", limit),
+      row("peer: @octokit/webhooks middleware", peer),
+      row("ours, verify only", verify),
+      row("ours, full relay (SQLite FULL + forward)", relay),
+    ]),
     "",
     `full relay: acknowledged ${relay.acknowledged}, forwarded to Sourcegraph ${relay.forwarded}, backlog drained ${relay.drainSeconds.toFixed(1)} s after the load stopped;`,
     `  the Sourcegraph stand-in used ${us(relay.cpuUs.others[0])} of CPU per request on top (CPU/req counts every thread of a process: user + system time / answered requests)`,

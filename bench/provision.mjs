@@ -12,7 +12,7 @@ import { CODE_HOSTS, startCodeHost, startSourcegraph } from "./provisioning/code
 import { Stack } from "./provisioning/engine.mjs";
 import { deadline, startProviderHost } from "./provisioning/harness.mjs";
 import { mark, since } from "./provisioning/requests.mjs";
-import { table } from "./provisioning/table.mjs";
+import { table } from "./table.mjs";
 
 const { values: args } = parseArgs({
   options: {

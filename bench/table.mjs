@@ -1,7 +1,14 @@
-// Plain-text tables for the benchmark reports: the first column left-aligned, the others right.
-export function table(head, rows) {
-  const all = [head, ...rows].map((r) => r.map(String));
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [line(all[0]), widths.map((w) => "-".repeat(w)).join("  "), ...all.slice(1).map(line)].join("\n");
+// A plain-text table: a header row, a rule, and left-aligned columns (numbers right-aligned).
+
+export function table(columns, rows) {
+  const cells = rows.map((r) => columns.map((c) => String(r[c.key] ?? "")));
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i].length)));
+  const line = (values) =>
+    values
+      .map((v, i) => (columns[i].align === "right" ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.title)), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join(
+    "\n",
+  );
 }
