@@ -280,7 +280,13 @@ export class Forwarder {
         await Promise.race([Promise.allSettled([...this.inflight.values()]), sleep(deadline - Date.now())]);
         continue;
       }
-      const due = await this.o.store.due(Date.now(), 1, new Set());
+      let due: StoredDelivery[];
+      try {
+        due = await this.o.store.due(Date.now(), 1, new Set());
+      } catch {
+        // The store is gone: what it holds waits for the next start.
+        return;
+      }
       if (due.length === 0 && this.handedOver.size === 0) return;
       this.kick();
       await sleep(10);

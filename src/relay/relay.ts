@@ -48,6 +48,12 @@ export interface RelayOptions {
   readonly logger?: Logger;
   /** For tests: another store implementation. */
   readonly store?: DeliveryStore;
+  /**
+   * Called when the relay can no longer store deliveries (its store's thread stopped). It has then
+   * stopped acknowledging: deliveries and /readyz are answered 503. `sg-webhooks serve` exits, so
+   * that its supervisor starts it again.
+   */
+  readonly onFatal?: (err: Error) => void;
 }
 
 export interface Relay {
@@ -145,6 +151,16 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   });
 
   let ready = false;
+  if (store instanceof ThreadedStore) {
+    store.onFailure((err) => {
+      ready = false;
+      logger.fatal(
+        { err: { message: err.message } },
+        "the store's thread stopped: deliveries are refused until the relay is restarted",
+      );
+      o.onFatal?.(err);
+    });
+  }
   const inflight = new Set<Promise<void>>();
   const handler = createNodeHandler({
     store,

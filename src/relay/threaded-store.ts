@@ -26,6 +26,7 @@ export class ThreadedStore implements DeliveryStore {
   private readonly waiting = new Map<number, Waiting>();
   private broken: Error | undefined;
   private closed: Promise<void> | undefined;
+  private readonly failureListeners: Array<(err: Error) => void> = [];
 
   private constructor(private readonly worker: Worker) {
     worker.on("message", (msg: WorkerMessage) => {
@@ -38,9 +39,11 @@ export class ThreadedStore implements DeliveryStore {
       }
     });
     const fail = (err: Error) => {
+      const first = this.broken === undefined && this.closed === undefined;
       this.broken ??= err;
       for (const w of this.waiting.values()) w.reject(this.broken);
       this.waiting.clear();
+      if (first) for (const l of this.failureListeners) l(this.broken);
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`the store's thread stopped (exit code ${code})`)));
@@ -62,6 +65,11 @@ export class ThreadedStore implements DeliveryStore {
       worker.once("message", onMessage);
       worker.once("error", reject);
     });
+  }
+
+  /** Called once if the thread stops before close(): from then on every call is refused. */
+  onFailure(listener: (err: Error) => void): void {
+    this.failureListeners.push(listener);
   }
 
   private call<T>(op: StoreOp | "close", ...args: unknown[]): Promise<T> {

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { DATABASE_FILE, SqliteStore, ThreadedStore } from "../../src/relay";
-import { tempDir } from "./helpers";
+import { DATABASE_FILE, SqliteStore, startRelay, ThreadedStore } from "../../src/relay";
+import { captureLogger, get, post, sha, tempDir } from "./helpers";
 
 const base = {
   receiverUuid: "u",
@@ -63,5 +63,34 @@ describe("ThreadedStore", () => {
     await expect(waiting).rejects.toThrow(/store's thread stopped/);
     await expect(s.counts()).rejects.toThrow(/store's thread stopped/);
     await s.close();
+  });
+});
+
+describe("a relay whose store thread stops", () => {
+  it("stops acknowledging: deliveries and /readyz are answered 503, and onFatal is called", async () => {
+    const u = "5d0c1f7e-2a8b-4e6d-8c3f-1b2a3c4d5e6f";
+    const fatal: Error[] = [];
+    const log = captureLogger();
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: "http://127.0.0.1:9",
+      receivers: { list: [{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secrets: ["s"] }] },
+      dataDir: tempDir(),
+      logger: log.logger,
+      onFatal: (err) => fatal.push(err),
+    });
+    expect(relay.store).toBeInstanceOf(ThreadedStore);
+    await (relay.store as unknown as { worker: Worker }).worker.terminate();
+    const b = Buffer.from('{"n":1}');
+    const res = await post(
+      `${relay.url}/.api/webhooks/${u}`,
+      { "x-event-key": "repo:push", "x-hub-signature": sha("sha256", "s", b) },
+      b,
+    );
+    expect(res.status).toBe(503);
+    expect((await get(`${relay.url}/readyz`)).status).toBe(503);
+    expect(fatal.map((e) => e.message)).toEqual(["the store's thread stopped (exit code 1)"]);
+    expect(log.lines.join("\n")).toContain("deliveries are refused until the relay is restarted");
+    await relay.close();
   });
 });

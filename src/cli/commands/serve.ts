@@ -105,6 +105,11 @@ export function registerServe(program: Command): void {
         dedupeWindowMs: parseDuration(flags.dedupeWindow, "--dedupe-window"),
         shutdownGraceMs: parseDuration(flags.shutdownGrace, "--shutdown-grace"),
         logger,
+        // Exit non-zero so the supervisor (systemd, Kubernetes) starts a relay with a working store.
+        onFatal: () => {
+          process.exitCode = 1;
+          process.emit("SIGTERM");
+        },
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
