@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Relay, SqliteStore, startRelay } from "../../src/relay";
 import type { DeliveryStore } from "../../src/relay/store";
 import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
-import { post, sha, tempDir, waitFor } from "./helpers";
+import { post, sha, storeWith, tempDir, waitFor } from "./helpers";
 
 /**
  * The SQLite store, but each answer arrives some time after the work was done, as from a database
@@ -23,19 +23,10 @@ function remote(inner: DeliveryStore, ms: number): DeliveryStore {
     await sleep(ms);
     return result;
   };
-  return {
+  return storeWith(inner, {
     add: (d) => later(inner.add(d)),
     due: (now, limit, exclude) => later(inner.due(now, limit, exclude)),
-    complete: (id) => inner.complete(id),
-    retryLater: (id, at, result) => inner.retryLater(id, at, result),
-    deadLetter: (id, reason, result, now) => inner.deadLetter(id, reason, result, now),
-    nextDueAt: (exclude) => inner.nextDueAt(exclude),
-    counts: () => inner.counts(),
-    listDead: (limit) => inner.listDead(limit),
-    replay: (ids, now) => inner.replay(ids, now),
-    prune: (before) => inner.prune(before),
-    close: () => inner.close(),
-  };
+  });
 }
 
 let fake: ReceiverFake | undefined;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { request } from "undici";
+import type { DeliveryStore } from "../../src/relay/store";
 
 export const FIXTURES = join(__dirname, "..", "fixtures", "ingest");
 export const TEST_SECRET = "It's a Secret to Everybody";
@@ -82,4 +83,22 @@ export function captureLogger() {
     },
   });
   return { logger: pino({ level: "debug" }, stream), lines };
+}
+
+/** `inner`, with some of its methods replaced: a store that fails, answers late or counts calls. */
+export function storeWith(inner: DeliveryStore, replaced: Partial<DeliveryStore>): DeliveryStore {
+  return {
+    add: (d) => inner.add(d),
+    due: (now, limit, exclude) => inner.due(now, limit, exclude),
+    complete: (id) => inner.complete(id),
+    retryLater: (id, at, result) => inner.retryLater(id, at, result),
+    deadLetter: (id, reason, result, now) => inner.deadLetter(id, reason, result, now),
+    nextDueAt: (exclude) => inner.nextDueAt(exclude),
+    counts: () => inner.counts(),
+    listDead: (limit) => inner.listDead(limit),
+    replay: (ids, now) => inner.replay(ids, now),
+    prune: (before) => inner.prune(before),
+    close: () => inner.close(),
+    ...replaced,
+  };
 }

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   classify,
-  type DeliveryStore,
   loadReceiversFile,
   parseDuration,
   parseListen,
@@ -16,7 +15,7 @@ import {
 } from "../../src/relay";
 import { startReceiverFake } from "../fakes/receiver";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
-import { captureLogger, post, sha, tempDir, waitFor } from "./helpers";
+import { captureLogger, post, sha, storeWith, tempDir, waitFor } from "./helpers";
 
 describe("classify: Sourcegraph's answer decides a delivery's fate", () => {
   it.each([
@@ -255,19 +254,9 @@ describe("a store that fails", () => {
     const dir = tempDir();
     const real = new SqliteStore(dir);
     let full = true;
-    const store: DeliveryStore = {
+    const store = storeWith(real, {
       add: (d) => (full ? Promise.reject(new Error("SQLITE_FULL: database or disk is full")) : real.add(d)),
-      due: (...a) => real.due(...a),
-      complete: (id) => real.complete(id),
-      retryLater: (...a) => real.retryLater(...a),
-      deadLetter: (...a) => real.deadLetter(...a),
-      nextDueAt: (exclude) => real.nextDueAt(exclude),
-      counts: () => real.counts(),
-      listDead: (n) => real.listDead(n),
-      replay: (...a) => real.replay(...a),
-      prune: (t) => real.prune(t),
-      close: () => real.close(),
-    };
+    });
     const relay = await startRelay({
       listen: { host: "127.0.0.1", port: 0 },
       forwardTo: sg.url,
