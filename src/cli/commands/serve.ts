@@ -87,6 +87,11 @@ export function registerServe(program: Command): void {
         }
       });
       const logger = pino({ name: "sg-webhooks-relay", level: flags.logLevel }, destination);
+      // A signal, or a store that stopped working, ends the relay the same way.
+      let stop: (signal: string) => void = () => {};
+      const stopping = new Promise<string>((resolve) => {
+        stop = resolve;
+      });
       const relay = await startRelay({
         listen: parseListen(flags.listen, "--listen"),
         ...(flags.adminListen !== "off"
@@ -108,30 +113,23 @@ export function registerServe(program: Command): void {
         // Exit non-zero so the supervisor (systemd, Kubernetes) starts a relay with a working store.
         onFatal: () => {
           process.exitCode = 1;
-          process.emit("SIGTERM");
+          stop("store failure");
         },
       });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, "shutting down");
-          relay.close().then(resolve, (err) => {
-            logger.error({ err }, "shutdown failed");
-            resolve();
-          });
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-        process.on("SIGHUP", () => {
-          relay
-            .reload()
-            .catch((err) =>
-              logger.error(
-                { err: { message: (err as Error).message } },
-                "reload failed; keeping the last receivers",
-              ),
-            );
-        });
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.on("SIGHUP", () => {
+        relay
+          .reload()
+          .catch((err) =>
+            logger.error(
+              { err: { message: (err as Error).message } },
+              "reload failed; keeping the last receivers",
+            ),
+          );
       });
+      logger.info({ signal: await stopping }, "shutting down");
+      await relay.close().catch((err) => logger.error({ err }, "shutdown failed"));
     });
 }
 
