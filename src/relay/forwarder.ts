@@ -127,11 +127,9 @@ export class Forwarder {
           ...this.handedOver.keys(),
           ...due.map((d) => d.id),
         ]);
-        const read = await this.o.store.due(Date.now(), room - due.length, claimed);
         // The store answers some time after it is asked: what was handed over meanwhile may be
         // among its rows, and must go once.
-        for (const d of read) {
-          if (this.inflight.has(d.id) || due.some((x) => x.id === d.id)) continue;
+        for (const d of await this.o.store.due(Date.now(), room - due.length, claimed)) {
           this.handedOver.delete(d.id);
           due.push(d);
         }

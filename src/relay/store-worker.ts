@@ -4,11 +4,11 @@ import { parentPort, workerData } from "node:worker_threads";
 import { SqliteStore } from "./sqlite-store";
 import type { DeliveryStore } from "./store";
 
-export type StoreOp = Exclude<keyof DeliveryStore, "close">;
+export type StoreOp = keyof DeliveryStore;
 
 export interface StoreCall {
   readonly seq: number;
-  readonly op: StoreOp | "close";
+  readonly op: StoreOp;
   readonly args: readonly unknown[];
 }
 

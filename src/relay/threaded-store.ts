@@ -72,7 +72,7 @@ export class ThreadedStore implements DeliveryStore {
     this.failureListeners.push(listener);
   }
 
-  private call<T>(op: StoreOp | "close", ...args: unknown[]): Promise<T> {
+  private call<T>(op: StoreOp, ...args: unknown[]): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     const seq = ++this.seq;
     if (this.outbox.length === 0) setImmediate(() => this.send());
