@@ -6,6 +6,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { BITBUCKET_CLOUD_EVENTS } from "../../../providers/events";
+import { SlidingWindow } from "../rate-limit";
 import {
   type FakeRequest,
   type FakeResponse,
@@ -82,9 +83,6 @@ export interface BitbucketCloudFake {
     readonly path: string;
     readonly body: Record<string, unknown>;
   }>;
-  /** Requests counted against the rate limit so far in the window. */
-  budgetUsed(): number;
-  resetBudget(): void;
   close(): Promise<void>;
 }
 
@@ -105,7 +103,7 @@ export async function startBitbucketCloudFake(
   const hooks = new Map<string, StoredHook>();
   const deliveries: Delivery[] = [];
   const writes: BitbucketCloudFake["writes"] = [];
-  let requestTimes: number[] = [];
+  const budget = opts.rateLimit ? new SlidingWindow(opts.rateLimit) : undefined;
   const known = new Set(BITBUCKET_CLOUD_EVENTS);
 
   const view = (h: StoredHook, base: string) => {
@@ -147,16 +145,6 @@ export async function startBitbucketCloudFake(
       return accounts.some((a) => a.email === user && a.apiToken === pass) ? "ok" : undefined;
     }
     return undefined;
-  };
-
-  const overBudget = (): boolean => {
-    const rl = opts.rateLimit;
-    if (!rl) return false;
-    const now = Date.now();
-    requestTimes = requestTimes.filter((t) => now - t < rl.windowMs);
-    if (requestTimes.length >= rl.limit) return true;
-    requestTimes.push(now);
-    return false;
   };
 
   /** Validates a hook body; returns the error answer or the parsed fields. */
@@ -260,7 +248,8 @@ export async function startBitbucketCloudFake(
     // Unauthenticated calls and wrong credentials: 401, before anything else is revealed.
     const who = authenticate(req);
     if (!who) return error(401, "Unauthorized", { detail: "Invalid or missing credentials." });
-    if (overBudget()) {
+    // Counted after authentication: Bitbucket's budget is per user, for the hook calls it served.
+    if (budget?.admit(Date.now()) !== undefined) {
       const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8" };
       if (opts.rateLimit?.retryAfter !== undefined)
         headers["retry-after"] = String(opts.rateLimit.retryAfter);
@@ -371,10 +360,6 @@ export async function startBitbucketCloudFake(
     },
     deliveries,
     writes,
-    budgetUsed: () => requestTimes.length,
-    resetBudget: () => {
-      requestTimes = [];
-    },
     close: () => server.close(),
   };
 }
