@@ -162,11 +162,11 @@ const relayLog = join(dir, "relay.log");
 const receiversFile = join(dir, "receivers.json");
 writeFileSync(receiversFile, JSON.stringify(relayReceivers));
 
-/** Sourcegraph's stand-in, driven by commands on its stdin (see bench/drill-receiver.mjs). */
+/** Sourcegraph's stand-in, driven by commands on its stdin (see bench/servers/receiver.mjs). */
 async function startReceiver() {
   const proc = spawn(
     process.execPath,
-    [join(root, "bench/drill-receiver.mjs"), JSON.stringify(sourcegraphReceivers)],
+    [join(root, "bench/servers/receiver.mjs"), JSON.stringify(sourcegraphReceivers)],
     {
       stdio: ["pipe", "pipe", "inherit"],
     },

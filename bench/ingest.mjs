@@ -152,7 +152,14 @@ try {
   results.verify = await measure(verify);
   await stop(verify);
 
-  const sg = await start("receiver", [join(root, "bench/servers/receiver.mjs")], portLine);
+  const sg = await start(
+    "receiver",
+    [
+      join(root, "bench/servers/receiver.mjs"),
+      JSON.stringify([{ uuid: UUID, codeHostKind: "GITHUB", secret: SECRET }]),
+    ],
+    portLine,
+  );
   const receivers = join(dir, "receivers.json");
   writeFileSync(receivers, JSON.stringify([{ uuid: UUID, codeHostKind: "GITHUB", secrets: [SECRET] }]));
   const relay = await start(
@@ -201,7 +208,7 @@ try {
 async function countAccepted(sg, folder) {
   const file = join(folder, "receiver.log");
   const before = readFileSync(file, "utf8").length;
-  sg.proc.stdin.write("?\n");
+  sg.proc.stdin.write("count\n");
   for (let i = 0; i < 100; i++) {
     const m = /ACCEPTED (\d+)\n/.exec(readFileSync(file, "utf8").slice(before));
     if (m) return Number(m[1]);
