@@ -14,6 +14,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { CodeHostKind } from "../ingest";
 import type { AttemptResult, DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+import { TickBatch } from "./tick-batch";
 
 const SCHEMA_VERSION = 1;
 
@@ -78,27 +79,13 @@ function toDelivery(r: Row): StoredDelivery {
   };
 }
 
-interface Settlement {
-  run: () => void;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-interface Pending {
-  delivery: NewDelivery;
-  resolve: (v: { id: number; duplicate: boolean }) => void;
-  reject: (err: unknown) => void;
-}
-
 export const DATABASE_FILE = "relay.db";
 
 export class SqliteStore implements DeliveryStore {
   private readonly db: Database.Database;
   private readonly settle: Database.Database;
-  private batch: Pending[] = [];
-  private flushScheduled = false;
-  private settlements: Settlement[] = [];
-  private settleScheduled = false;
+  private readonly inserts: TickBatch;
+  private readonly settlements: TickBatch;
   private readonly stmts;
 
   /** Opens (or creates) the store in `dataDir`. */
@@ -118,6 +105,8 @@ export class SqliteStore implements DeliveryStore {
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.settle = new Database(join(dataDir, DATABASE_FILE), { timeout: 5000 });
     this.settle.pragma("synchronous = NORMAL");
+    this.inserts = new TickBatch(this.db);
+    this.settlements = new TickBatch(this.settle);
     const settle = this.settle;
     const db = this.db;
     this.stmts = {
@@ -155,51 +144,25 @@ export class SqliteStore implements DeliveryStore {
     };
   }
 
-  add(delivery: NewDelivery): Promise<{ id: number; duplicate: boolean }> {
-    return new Promise((resolve, reject) => {
-      this.batch.push({ delivery, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // Everything that arrives in this turn of the event loop shares one commit (one fsync).
-        setImmediate(() => this.flush());
+  add(d: NewDelivery): Promise<{ id: number; duplicate: boolean }> {
+    return this.inserts.run(() => {
+      if (d.deliveryId !== undefined) {
+        const fresh = this.stmts.seen.run(d.receiverUuid, d.deliveryId, d.receivedAt).changes > 0;
+        if (!fresh) return { id: 0, duplicate: true };
       }
+      const info = this.stmts.insert.run(
+        d.receiverUuid,
+        d.kind,
+        d.event,
+        d.deliveryId ?? null,
+        JSON.stringify(d.headers),
+        Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength),
+        d.receivedAt,
+        d.receivedAt,
+        d.receivedAt,
+      );
+      return { id: Number(info.lastInsertRowid), duplicate: false };
     });
-  }
-
-  private flush(): void {
-    const batch = this.batch;
-    this.batch = [];
-    this.flushScheduled = false;
-    const results: Array<{ id: number; duplicate: boolean }> = [];
-    try {
-      this.db.transaction(() => {
-        for (const { delivery: d } of batch) {
-          if (d.deliveryId !== undefined) {
-            const fresh = this.stmts.seen.run(d.receiverUuid, d.deliveryId, d.receivedAt).changes > 0;
-            if (!fresh) {
-              results.push({ id: 0, duplicate: true });
-              continue;
-            }
-          }
-          const info = this.stmts.insert.run(
-            d.receiverUuid,
-            d.kind,
-            d.event,
-            d.deliveryId ?? null,
-            JSON.stringify(d.headers),
-            Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength),
-            d.receivedAt,
-            d.receivedAt,
-            d.receivedAt,
-          );
-          results.push({ id: Number(info.lastInsertRowid), duplicate: false });
-        }
-      })();
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const [i, p] of batch.entries()) p.resolve(results[i]!);
   }
 
   async due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]> {
@@ -214,45 +177,20 @@ export class SqliteStore implements DeliveryStore {
     return rows;
   }
 
-  complete(id: number): Promise<void> {
-    return this.settleLater(() => this.stmts.complete.run(id));
+  async complete(id: number): Promise<void> {
+    await this.settlements.run(() => this.stmts.complete.run(id));
   }
 
-  retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
-    return this.settleLater(() => this.stmts.retry.run(at, result.status ?? null, result.error ?? null, id));
-  }
-
-  deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
-    return this.settleLater(() =>
-      this.stmts.dead.run(result.status ?? null, result.error ?? null, reason, now, id),
+  async retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
+    await this.settlements.run(() =>
+      this.stmts.retry.run(at, result.status ?? null, result.error ?? null, id),
     );
   }
 
-  /** Resolves once the settlement is committed, with the others of this turn of the event loop. */
-  private settleLater(run: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.settlements.push({ run, resolve, reject });
-      if (!this.settleScheduled) {
-        this.settleScheduled = true;
-        setImmediate(() => this.flushSettlements());
-      }
-    });
-  }
-
-  private flushSettlements(): void {
-    const batch = this.settlements;
-    this.settlements = [];
-    this.settleScheduled = false;
-    if (batch.length === 0) return;
-    try {
-      this.settle.transaction(() => {
-        for (const s of batch) s.run();
-      })();
-    } catch (err) {
-      for (const s of batch) s.reject(err);
-      return;
-    }
-    for (const s of batch) s.resolve();
+  async deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
+    await this.settlements.run(() =>
+      this.stmts.dead.run(result.status ?? null, result.error ?? null, reason, now, id),
+    );
   }
 
   async nextDueAt(exclude: ReadonlySet<number> = new Set()): Promise<number | undefined> {
@@ -291,8 +229,8 @@ export class SqliteStore implements DeliveryStore {
   }
 
   async close(): Promise<void> {
-    if (this.batch.length > 0) this.flush();
-    if (this.settlements.length > 0) this.flushSettlements();
+    this.inserts.flush();
+    this.settlements.flush();
     if (this.settle.open) this.settle.close();
     if (this.db.open) this.db.close();
   }
