@@ -40,19 +40,20 @@ function withClient<T>(
   fn: (client: HookClient) => Promise<T>,
 ): Promise<T> {
   const candidates = credentialCandidates<Credential>(
-    credentialFromConnection(connection),
-    credentialFromEnv(),
+    [credentialFromConnection(connection), credentialFromEnv()],
     sameCredential,
   );
   const secrets = secretsOf(connection, ...extraSecrets);
   return withCredentials(
-    candidates,
+    {
+      candidates,
+      refused: isRefused,
+      missing: () =>
+        new Error(
+          `no ${SERVICE} credentials to manage the hook of ${targetOf(scope)} at ${scope.apiUrl}: ${CREDENTIALS_HINT}`,
+        ),
+    },
     (credential) => fn(new HookClient(scope, credential, secrets)),
-    isRefused,
-    () =>
-      new Error(
-        `no ${SERVICE} credentials to manage the hook of ${targetOf(scope)} at ${scope.apiUrl}: ${CREDENTIALS_HINT}`,
-      ),
   );
 }
 

@@ -23,20 +23,21 @@ async function withSession<T>(
   fn: (s: Session) => Promise<T>,
 ): Promise<T> {
   const candidates = credentialCandidates(
-    credentialFromConnection(conn),
-    credentialFromEnv(),
+    [credentialFromConnection(conn), credentialFromEnv()],
     sameCredential,
   );
   const tried: string[] = [];
   try {
     return await withCredentials(
-      candidates,
+      {
+        candidates,
+        refused: (err) => err instanceof NotSystemAdminError,
+        missing: () => missingCredentialsError(instanceUrl),
+      },
       (credential) => {
         tried.push(credential.source);
         return fn({ instanceUrl, credential, secrets: secrets.filter((x): x is string => !!x) });
       },
-      (err) => err instanceof NotSystemAdminError,
-      () => missingCredentialsError(instanceUrl),
     );
   } catch (err) {
     if (err instanceof NotSystemAdminError) throw new NotSystemAdminError(instanceUrl, tried);

@@ -54,15 +54,14 @@ async function withClient<T>(
 ): Promise<T> {
   const fromEnv = env("GITLAB_TOKEN");
   const candidates = credentialCandidates<Credential>(
-    stored,
-    fromEnv ? { token: fromEnv, source: "GITLAB_TOKEN" } : undefined,
+    [stored, fromEnv ? { token: fromEnv, source: "GITLAB_TOKEN" } : undefined],
     (a, b) => a.token === b.token,
   );
   const secrets = [...candidates.map((c) => c.token), secret];
   let last: Credential | undefined;
   try {
     return await withCredentials(
-      candidates,
+      { candidates, refused: isUnauthorized, missing: () => missingTokenError(instance) },
       async (cred) => {
         last = cred;
         const client = hookClient(scope, { url: instance, token: cred.token }, secret);
@@ -73,8 +72,6 @@ async function withClient<T>(
           throw await explain(err, { scope, owner, instance, tokenSource: cred.source, secrets }, client);
         }
       },
-      isUnauthorized,
-      () => missingTokenError(instance),
     );
   } catch (err) {
     if (isUnauthorized(err)) throw new Error(redact(unauthorizedMessage(instance, last?.source), secrets));

@@ -1,5 +1,31 @@
-export { createOnceMore } from "./ambiguous";
+// The kit every provider in providers/<api>/ is built from. The HTTP resilience layer
+// (providers/http) and the event catalogue (providers/events) stay beside it: each is one concern
+// that src/ uses directly too.
+export { type CreateSteps, createOnceMore, createOrAdopt } from "./ambiguous";
 export { coalesce } from "./coalesce";
-export { credentialCandidates, env, withCredentials } from "./credentials";
+export {
+  authorization,
+  type BasicCredential,
+  type Credential,
+  type CredentialPolicy,
+  credentialCandidates,
+  credentialSecrets,
+  env,
+  sameCredential,
+  type TokenCredential,
+  tokenOrBasic,
+  withCredentials,
+} from "./credentials";
+export { NewerStateError, ProviderError } from "./errors";
+export { checkEventList, type EventListCheck } from "./event-list";
+export {
+  type CheckFailure,
+  type CheckResult,
+  type DynamicProvider,
+  failureList,
+  type Props,
+} from "./provider";
+export { schemaVersionOf } from "./state";
 export { containsUnknown, UNKNOWN } from "./unknown";
-export { isHttpUrl } from "./url";
+export { isHttpUrl, normalizeBaseUrl, normalizedOrAsIs } from "./url";
+export { compact, isRecord, nonEmptyString, show } from "./values";

@@ -39,11 +39,8 @@ function withTokens<T>(
   secrets: Array<string | undefined>,
   fn: (conn: SourcegraphConnection) => Promise<T>,
 ): Promise<T> {
-  return withCredentials(
-    tokens,
-    (accessToken) => fn({ endpoint, accessToken, secrets }),
-    isRefused,
-    missingToken,
+  return withCredentials({ candidates: tokens, refused: isRefused, missing: missingToken }, (accessToken) =>
+    fn({ endpoint, accessToken, secrets }),
   );
 }
 

@@ -1,0 +1,32 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Properties as the engine passes them: inputs, checked inputs and stored outputs alike. */
+export type Props = Record<string, unknown>;
+
+/**
+ * What every provider module exports under the names that serialized stubs call
+ * (`provider`, `projectHookProvider`, `groupHookProvider`): the six calls a stub forwards.
+ */
+export type DynamicProvider = Required<
+  Pick<
+    pulumi.dynamic.ResourceProvider<Props, Props>,
+    "check" | "diff" | "create" | "read" | "update" | "delete"
+  >
+>;
+
+export type CheckFailure = pulumi.dynamic.CheckFailure;
+
+/** A provider's `check`: the checked inputs, and every problem found (not only the first). */
+export interface CheckResult<T = Props> {
+  readonly inputs: T;
+  readonly failures: CheckFailure[];
+}
+
+/** A failure list and the function that adds to it, for the body of a `check`. */
+export function failureList(): {
+  failures: CheckFailure[];
+  fail: (property: string, reason: string) => void;
+} {
+  const failures: CheckFailure[] = [];
+  return { failures, fail: (property, reason) => failures.push({ property, reason }) };
+}
