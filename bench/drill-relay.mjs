@@ -19,56 +19,41 @@
 // redelivery (GitHub's redeliver API, GitLab's resend, both with the same ID) sends it anyway. The
 // relay never stores a code host's redelivery twice (it remembers delivery IDs), so every
 // duplicate counted here comes from forwarding; the table gives when each repeat arrived.
-import { execFile, spawn } from "node:child_process";
-import { createHash, createHmac, randomUUID } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { Pool, request } from "undici";
+import { Pool } from "undici";
+import { drillScope } from "./drill-scope.mjs";
+import {
+  fixturePayload,
+  freePort,
+  hubSignature,
+  queueDepth,
+  root,
+  startReceiver,
+  startRelay,
+  stopRelay,
+} from "./relay-harness.mjs";
 
-const root = join(import.meta.dirname, "..");
 const MAIN = join(root, "dist/src/cli/main.js");
-const EXIT_WITH_PARENT = join(root, "bench/provisioning/exit-with-parent.cjs");
 const RATE = Number(process.env.DRILL_RATE ?? 150);
 /** The schedule of faults below is laid out on this much load. */
 const LOAD_SECONDS = 66;
 const DRAIN_MS = 40_000;
-const HARD_TIMEOUT_MS = 150_000;
 /** Requests to the relay at once; a send due beyond it is skipped (and counted), never queued. */
 const MAX_INFLIGHT = 64;
 
-const dir = mkdtempSync(join(tmpdir(), "sg-relay-drill-"));
-const children = new Set();
-const killAll = () => {
-  for (const c of children) c.kill("SIGKILL");
-};
-process.on("exit", killAll);
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, () => {
-    killAll();
-    // Interrupted on purpose: nothing to look into.
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
 // Whatever hangs, the drill ends, and takes its children with it.
-const hardTimeout = setTimeout(() => {
-  console.error(`drill: gave up after ${HARD_TIMEOUT_MS / 1000} s (relay log and data kept in ${dir})`);
-  killAll();
-  process.exit(2);
-}, HARD_TIMEOUT_MS);
+const scope = drillScope("relay-drill", { hardTimeoutMs: 150_000, keepOnFailure: true });
+const { dir, track } = scope;
 
 // --- what is sent -------------------------------------------------------------------------------
 
-const fixture = (file) => JSON.parse(readFileSync(join(root, "test/fixtures/ingest", file), "utf8"));
-const ghFixture = fixture("github/pull_request.opened.json");
-const glFixture = fixture("gitlab/merge_request.open.json");
-const ghBase = JSON.stringify(ghFixture.payload);
-const glBase = JSON.stringify(glFixture.payload);
+const ghBase = JSON.stringify(fixturePayload("github/pull_request.opened.json"));
+const glBase = JSON.stringify(fixturePayload("gitlab/merge_request.open.json"));
 
 // Test secrets, made up per run; never printed.
 const GH_CURRENT = `drill-${randomUUID()}`;
@@ -97,8 +82,6 @@ const sent = new Map();
 const acked = new Set();
 /** Answers other than 2xx, and errors, by status or error code. */
 const refused = {};
-
-const hmac = (alg, secret, body) => `${alg}=${createHmac(alg, secret).update(body).digest("hex")}`;
 
 /** The n-th delivery: 5% GitLab, 1% to the receiver Sourcegraph does not know, the rest GitHub. */
 function delivery(n) {
@@ -138,141 +121,42 @@ function delivery(n) {
       "x-github-event": "pull_request",
       "x-github-delivery": id,
       "x-github-hook-id": "292430182",
-      "x-hub-signature": hmac("sha1", secret, body),
-      "x-hub-signature-256": hmac("sha256", secret, body),
+      "x-hub-signature": hubSignature("sha1", secret, body),
+      "x-hub-signature-256": hubSignature("sha256", secret, body),
     },
   };
 }
 
 // --- processes ----------------------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const dataDir = join(dir, "data");
 const relayLog = join(dir, "relay.log");
 const receiversFile = join(dir, "receivers.json");
 writeFileSync(receiversFile, JSON.stringify(relayReceivers));
 
-/** Sourcegraph's stand-in, driven by commands on its stdin (see bench/servers/receiver.mjs). */
-async function startReceiver() {
-  const proc = spawn(
-    process.execPath,
-    [join(root, "bench/servers/receiver.mjs"), JSON.stringify(sourcegraphReceivers)],
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
-  children.add(proc);
-  proc.once("exit", () => children.delete(proc));
-  const waiters = [];
-  createInterface({ input: proc.stdout }).on("line", (line) => {
-    const i = waiters.findIndex((w) => line.startsWith(w.prefix));
-    if (i < 0) return;
-    const [w] = waiters.splice(i, 1);
-    w.resolve(line.slice(w.prefix.length));
-  });
-  const nextLine = (prefix) =>
-    new Promise((resolve, reject) => {
-      waiters.push({ prefix, resolve });
-      proc.once("exit", (code) =>
-        reject(new Error(`the receiver exited (${code}) while the drill waited for ${prefix}`)),
-      );
-    });
-  const port = Number(await nextLine("PORT "));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    command(line) {
-      const done = nextLine(`OK ${line}`);
-      proc.stdin.write(`${line}\n`);
-      return done;
-    },
-  };
-}
-
-async function startRelay(listenPort, adminPort, forwardTo) {
-  const log = openSync(relayLog, "a");
-  const proc = spawn(
-    process.execPath,
-    [
-      MAIN,
-      "serve",
-      "--listen",
-      `127.0.0.1:${listenPort}`,
-      "--admin-listen",
-      `127.0.0.1:${adminPort}`,
-      "--forward-to",
-      forwardTo,
-      "--receivers",
-      receiversFile,
-      "--data-dir",
-      dataDir,
-      // Short, so that the retries of the outage's backlog finish within the drain.
-      "--retry-base",
-      "200ms",
-      "--retry-max-delay",
-      "2s",
-      "--forward-timeout",
-      "5s",
-      "--shutdown-grace",
-      "5s",
-      // Every accepted delivery is an info line; writing them would compete with the work measured.
-      "--log-level",
-      process.env.DRILL_LOG_LEVEL ?? "error",
-    ],
-    {
-      stdio: ["ignore", log, log],
-      // A relay outliving a drill killed with SIGKILL (bench/run.mjs's deadline) would keep the port
-      // and the data directory: preloaded, this ends it once the drill is gone.
-      env: {
-        ...process.env,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require "${EXIT_WITH_PARENT}"`,
-      },
-    },
-  );
-  closeSync(log);
-  children.add(proc);
-  const exited = new Promise((resolve) =>
-    proc.once("exit", (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-    }),
-  );
-  const url = `http://127.0.0.1:${listenPort}`;
-  const until = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null)
-      throw new Error(
-        `the relay exited while starting (${proc.exitCode ?? proc.signalCode}); see ${relayLog}`,
-      );
-    try {
-      const res = await request(`${url}/readyz`, { headersTimeout: 1000, bodyTimeout: 1000 });
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > until) throw new Error(`the relay was not ready within 15 s; see ${relayLog}`);
-    await sleep(20);
-  }
-  return { proc, exited, url, adminUrl: `http://127.0.0.1:${adminPort}` };
-}
-
-async function queueDepth(adminUrl) {
-  const res = await request(`${adminUrl}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000 });
-  const text = await res.body.text();
-  const m = /^sg_webhooks_relay_queue_depth (\d+)/m.exec(text);
-  if (!m) throw new Error("the relay's /metrics has no queue depth");
-  return Number(m[1]);
-}
+const relayOptions = (listenPort, adminPort, forwardTo) => ({
+  listenPort,
+  adminPort,
+  forwardTo,
+  receiversFile,
+  dataDir,
+  logFile: relayLog,
+  track,
+  args: [
+    // Short, so that the retries of the outage's backlog finish within the drain.
+    "--retry-base",
+    "200ms",
+    "--retry-max-delay",
+    "2s",
+    "--forward-timeout",
+    "5s",
+    "--shutdown-grace",
+    "5s",
+    // Every accepted delivery is an info line; writing them would compete with the work measured.
+    "--log-level",
+    process.env.DRILL_LOG_LEVEL ?? "error",
+  ],
+});
 
 // --- the drill ----------------------------------------------------------------------------------
 
@@ -284,11 +168,7 @@ const now = () => (performance.now() - loadStart) / 1000;
 const mark = (event) => timeline.push({ t: Number(now().toFixed(1)), event });
 
 /** Ends the drill without figures: something other than the relay's delivery guarantee broke. */
-function abort(what, err) {
-  console.error(`drill failed ${what}: ${err.message}\n(relay log and data kept in ${dir})`);
-  killAll();
-  process.exit(2);
-}
+const abort = scope.abort;
 
 let listenPort;
 let adminPort;
@@ -298,8 +178,8 @@ let pool;
 try {
   listenPort = await freePort();
   adminPort = await freePort();
-  receiver = await startReceiver();
-  relay = await startRelay(listenPort, adminPort, receiver.url);
+  receiver = await startReceiver(sourcegraphReceivers, track);
+  relay = await startRelay(relayOptions(listenPort, adminPort, receiver.url));
   pool = new Pool(relay.url, { connections: 32, headersTimeout: 10_000, bodyTimeout: 10_000 });
 } catch (err) {
   abort("to start", err);
@@ -367,7 +247,7 @@ async function killRelay(which) {
   await relay.exited;
   mark(`relay killed with SIGKILL (${which}, pid ${pid}); restarted on the same data directory and port`);
   const down = performance.now();
-  relay = await startRelay(listenPort, adminPort, receiver.url);
+  relay = await startRelay(relayOptions(listenPort, adminPort, receiver.url));
   mark(`relay ready again after ${Math.round(performance.now() - down)} ms (pid ${relay.proc.pid})`);
 }
 
@@ -422,17 +302,12 @@ try {
   drainSeconds = (performance.now() - drainStart) / 1000;
   queuedAtEnd = depth;
 
-  relay.proc.kill("SIGTERM");
-  const stopped = await Promise.race([relay.exited, sleep(15_000).then(() => undefined)]);
-  if (!stopped) {
-    relay.proc.kill("SIGKILL");
-    await relay.exited;
-  }
-  stoppedCleanly = stopped?.code === 0;
+  const stopped = await stopRelay(relay);
+  stoppedCleanly = stopped.clean;
   mark(
     stoppedCleanly
       ? "relay stopped by SIGTERM"
-      : `relay did not stop cleanly on SIGTERM (${stopped ? `exit ${stopped.code ?? stopped.signal}` : "killed after 15 s"})`,
+      : `relay did not stop cleanly on SIGTERM (${stopped.how === "killed" ? "killed after 15 s" : stopped.how})`,
   );
   await pool.close();
 } catch (err) {
@@ -455,13 +330,10 @@ try {
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-  const reportFile = join(dir, "receiver-report.json");
-  await receiver.command(`report ${reportFile}`);
-  report = JSON.parse(readFileSync(reportFile, "utf8"));
+  report = await receiver.report(join(dir, "receiver-report.json"));
 } catch (err) {
   abort("while counting", err);
 }
-clearTimeout(hardTimeout);
 
 // --- the figures --------------------------------------------------------------------------------
 
@@ -579,6 +451,5 @@ row("receiver answers", "", list(report.statuses));
 console.log(`\nRESULT ${JSON.stringify(result)}`);
 
 const ok = lost.length === 0 && mismatched === 0 && report.badSignature === 0 && unexpectedDead.length === 0;
-if (ok) rmSync(dir, { recursive: true, force: true });
-else console.error(`drill: FAILED (relay log and data kept in ${dir})`);
+scope.finish(ok);
 process.exit(ok ? 0 : 1);
