@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark and drill, one after another, each in a process of its own so
 // none inherits another's heap or sockets. Each part also runs alone (`node bench/<part>.mjs`).
 //   npm run bench                    all parts
-//   npm run bench -- ingest drills   some of them: ingest, provision, drills
+//   npm run bench -- ingest drills   some of them: ingest, provision, drills, hostile
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ const PARTS = {
   ingest: ["ingest.mjs"],
   provision: ["provision.mjs"],
   drills: ["drill-relay.mjs", "drill-provision.mjs"],
+  hostile: ["drill-hostile.mjs"],
 };
 const LIMIT_MS = 10 * 60_000;
 
@@ -23,10 +24,16 @@ const scripts = (asked.length > 0 ? asked : Object.keys(PARTS)).flatMap((p) => P
 
 const started = Date.now();
 let current;
+let overtime = false;
 setTimeout(() => {
+  overtime = true;
   console.error(`bench: stopped after ${LIMIT_MS / 60_000} minutes`);
-  current?.kill("SIGKILL");
-  process.exit(2);
+  // SIGTERM first: the drills then end their children and remove their scratch directories.
+  current?.kill("SIGTERM");
+  setTimeout(() => {
+    current?.kill("SIGKILL");
+    process.exit(2);
+  }, 5000).unref();
 }, LIMIT_MS).unref();
 
 function run(script) {
@@ -47,6 +54,7 @@ const outcomes = [];
 for (const script of scripts) {
   console.log(`=== ${script} ===`);
   outcomes.push(await run(script));
+  if (overtime) process.exit(2);
   console.log("");
 }
 for (const o of outcomes) {

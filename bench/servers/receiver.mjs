@@ -1,4 +1,4 @@
-// Sourcegraph's stand-in for the relay benchmarks (bench/ingest.mjs, bench/drill-relay.mjs), in a process of its own
+// Sourcegraph's stand-in for the relay benchmarks (bench/ingest.mjs, bench/drill-*.mjs), in a process of its own
 // so that its verification work is not charged to the load generator: the contract fake of
 // test/fakes/receiver, which answers 2xx only to a delivery whose signature (or GitLab token)
 // verifies with the receiver's one secret, as Sourcegraph does.
@@ -7,8 +7,9 @@
 //
 // Commands, one a line on stdin: `fail <rate>` (the share of requests answered 5xx), `down` (close
 // the listener: connections are refused), `up` (listen again on the same port), `count` (print
-// `ACCEPTED <n>`, the 2xx answers so far), `report <file>` (write what was accepted to the file as
-// JSON, then exit). Each command is answered `OK <command>` once done.
+// `ACCEPTED <n>`, the 2xx answers so far), `report <file>` (write what was accepted, and what reached
+// a known receiver whatever the answer, to the file as JSON, then exit). Each command is answered
+// `OK <command>` once done.
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +23,12 @@ const first = (v) => (Array.isArray(v) ? v[0] : v);
 
 /** One `[deliveryId, receiverUuid, sha256 of the body, when (ms since the epoch)]` per 2xx, duplicates included. */
 const accepted = [];
+/**
+ * One `[deliveryId, receiverUuid, event, sha256 of the body, status]` per delivery that reached a
+ * known receiver, whatever the answer: what the relay let through, for a drill to tell genuine
+ * deliveries from anything else by their digest.
+ */
+const seen = [];
 /** Answers to requests, by status (the injected 5xx, Sourcegraph's 400s and 404s...). */
 const statuses = {};
 /** Deliveries that reached a known receiver and were refused for their signature or token. */
@@ -31,14 +38,17 @@ let fake = await startReceiverFake(receivers);
 const port = Number(new URL(fake.url).port);
 
 // Kept as digests, and the fake's own lists emptied: thousands of 20 KB bodies would fill this process.
+const deliveryId = (d) => first(d.headers["x-github-delivery"]) ?? first(d.headers["idempotency-key"]) ?? "";
+const digest = (d) => createHash("sha256").update(d.body).digest("hex");
+
 function tally() {
   if (!fake) return;
-  for (const d of fake.accepted) {
-    const id = first(d.headers["x-github-delivery"]) ?? first(d.headers["idempotency-key"]) ?? "";
-    accepted.push([id, d.uuid, createHash("sha256").update(d.body).digest("hex"), Date.now()]);
+  for (const d of fake.accepted) accepted.push([deliveryId(d), d.uuid, digest(d), Date.now()]);
+  for (const d of fake.seen) {
+    seen.push([deliveryId(d), d.uuid, d.event, digest(d), d.status]);
+    // The drills send only events Sourcegraph parses, so a 400 from a known receiver is a refused signature.
+    if (d.status === 400) badSignature++;
   }
-  // The drill sends only events Sourcegraph parses, so a 400 from a known receiver is a refused signature.
-  for (const d of fake.seen) if (d.status === 400) badSignature++;
   for (const l of fake.log) statuses[l.outcome] = (statuses[l.outcome] ?? 0) + 1;
   fake.accepted.length = 0;
   fake.seen.length = 0;
@@ -86,7 +96,7 @@ const commands = {
     await fake?.close();
     fake = undefined;
     // A file, not stdout: exiting right after a large write to a pipe can cut it short.
-    writeFileSync(file, JSON.stringify({ accepted, statuses, badSignature }));
+    writeFileSync(file, JSON.stringify({ accepted, seen, statuses, badSignature }));
   },
 };
 
