@@ -7,7 +7,7 @@ export {
 } from "./backoff";
 export { AmbiguousRequestError, ConnectionError, HttpError } from "./errors";
 export { HostLimiter, limiterFor, sleep, type Ticket } from "./limiter";
-export { excerpt, redact } from "./redact";
+export { excerpt, MAX_REDACTED_CHARS, REDACTED, redact } from "./redact";
 export {
   defaultBackoff,
   defaultTimeoutMs,

@@ -45,7 +45,7 @@ function echoes(secret: string, shift: number): string {
 
 function expectClean(message: string, secret: string): void {
   expect(message.length).toBeLessThan(MAX_MESSAGE);
-  // No piece of the secret long enough to matter (redact leaves values under 4 characters alone).
+  // No piece of the secret long enough to tell anything (six characters, from any offset).
   for (let n = 6; n <= secret.length; n++) expect(message).not.toContain(secret.slice(0, n));
 }
 
@@ -93,6 +93,27 @@ describe("a 5xx body in an error message", () => {
         const message = await failure(read());
         expect(message).toContain("500");
         expectClean(message, TOKEN);
+      }
+    });
+  }
+
+  // A proxy's debug page or a gateway echoes the request in its own encoding, not as it was sent.
+  const forms: Record<string, string> = {
+    "upper-cased": TOKEN.toUpperCase(),
+    "JSON \\u-escaped": [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),
+    "percent-encoded": [...TOKEN].map((c) => `%${c.charCodeAt(0).toString(16)}`).join(""),
+    base64: Buffer.from(TOKEN).toString("base64"),
+    "in a Basic pair": Buffer.from(`oauth2:${TOKEN}`).toString("base64"),
+    "wrapped over lines": `${TOKEN.slice(0, 12)}\r\n  ${TOKEN.slice(12)}`,
+  };
+  for (const [name, read] of Object.entries(reads)) {
+    it(`${name}: the token echoed in another form is redacted`, async () => {
+      for (const [how, form] of Object.entries(forms)) {
+        body = `{"message":"upstream said: ${form.replace(/\r\n/g, "\\r\\n")} (bad token)"}\n${form}`;
+        const message = await failure(read());
+        expect(message, how).toContain("500");
+        expect(message, how).not.toContain(form);
+        expect(message, how).not.toContain(form.slice(0, 12));
       }
     });
   }
