@@ -3,7 +3,7 @@
 // forwarder makes single undici requests instead of using providers/http's in-process retries.
 import type { Logger } from "pino";
 import { Agent, request } from "undici";
-import { backoffDelay, retryAfterMs } from "../../providers/http";
+import { backoffDelay, excerpt, retryAfterMs } from "../../providers/http";
 import { signatureHeaders } from "../ingest";
 import { classify, type Outcome } from "./classify";
 import type { RelayMetrics } from "./metrics";
@@ -33,6 +33,9 @@ export interface ForwarderOptions {
  * are in memory already, so reading them back would only cost time, but memory must stay bounded).
  */
 const MAX_HANDED_OVER = 1024;
+
+/** The most of Sourcegraph's answer read into memory: enough to classify it and to redact it whole. */
+const ANSWER_CHARS = 4096;
 
 export class Forwarder {
   private readonly inflight = new Map<number, Promise<void>>();
@@ -169,7 +172,6 @@ export class Forwarder {
   private async forward(d: StoredDelivery): Promise<void> {
     const { store, metrics, logger } = this.o;
     const receiver = this.o.receiver(d.receiverUuid);
-    const headers = { ...d.headers, ...signatureHeaders(d.kind, d.body, receiver?.secrets[0]) };
     const log = {
       id: d.id,
       receiver: d.receiverUuid,
@@ -177,6 +179,23 @@ export class Forwarder {
       event: d.event,
       deliveryId: d.deliveryId,
     };
+    if (!receiver) {
+      // Removed from the receivers while the delivery waited: without its secret the delivery
+      // would go out unsigned. It waits for the operator (`dlq replay --to-receiver`).
+      await store.deadLetter(
+        d.id,
+        "unknown_receiver",
+        { error: "the receiver is no longer among the relay's receivers" },
+        Date.now(),
+      );
+      metrics.deadLettered.inc({ reason: "unknown_receiver" });
+      logger.warn(
+        { ...log, reason: "unknown_receiver" },
+        "the delivery's receiver is no longer among the relay's receivers: moved to the dead-letter store, not forwarded (dlq replay --to-receiver sends it to another receiver)",
+      );
+      return;
+    }
+    const headers = { ...d.headers, ...signatureHeaders(d.kind, d.body, receiver.secrets[0]) };
     const started = performance.now();
     let status: number | undefined;
     let text = "";
@@ -191,8 +210,9 @@ export class Forwarder {
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
       status = res.statusCode;
-      // Only Sourcegraph's short messages matter; never keep a long body.
-      text = (await res.body.text()).slice(0, 500);
+      // Only Sourcegraph's short messages matter; never keep a long body. More than is stored is
+      // kept until it is redacted, so that a secret echoed across the cut is still recognised.
+      text = (await res.body.text()).slice(0, ANSWER_CHARS);
       const h: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h[k] = v;
       retryAfter = retryAfterMs(h);
@@ -215,7 +235,9 @@ export class Forwarder {
     metrics.forwardDuration.observe({ result: outcome.kind }, seconds);
     const result: AttemptResult = {
       ...(status !== undefined ? { status } : {}),
-      ...(error || text ? { error: error ?? text.trim().slice(0, 200) } : {}),
+      // The answer may echo the request (a proxy's debug page): the receiver's secrets, GitLab's
+      // token among them, never reach the store or `dlq list`.
+      ...(error || text ? { error: error ?? excerpt(text, receiver?.secrets ?? [], 200) } : {}),
     };
 
     switch (outcome.kind) {
