@@ -11,6 +11,7 @@ import { checkSigned, loadReceiversFile, type Receiver, ReceiverRegistry } from 
 import { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
 import type { DeliveryStore } from "./store";
 import { ThreadedStore } from "./threaded-store";
+import { weakSecretWarner } from "./weak-secrets";
 
 export type ReceiverSource =
   | { readonly file: string }
@@ -99,6 +100,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
       ? new RotationMemory(o.receivers.sourcegraph.rotationGraceMs ?? 3_600_000)
       : undefined;
 
+  const warnWeakSecrets = weakSecretWarner(logger);
   const load = async (atStart: boolean): Promise<void> => {
     const src = o.receivers;
     let list: Receiver[];
@@ -126,6 +128,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     }
     registry.replace(list);
     logger.info({ receivers: list.length }, "receivers loaded");
+    warnWeakSecrets(list);
   };
 
   try {
