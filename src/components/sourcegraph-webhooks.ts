@@ -23,6 +23,7 @@ import {
   trimSlashes,
   validateBitbucketServerScope,
   validateRelayUrl,
+  warnShortSecrets,
 } from "./validation";
 
 export type * from "./args";
@@ -84,6 +85,7 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
     validateDeclaration(args);
     const relayUrl = args.relay ? validateRelayUrl(args.relay.publicUrl) : undefined;
     super("sourcegraph-webhooks:index:SourcegraphWebhooks", name, {}, opts);
+    warnShortSecrets(args, this);
     this.relayUrl = relayUrl;
 
     const keys = connectionKeys(args);

@@ -1,7 +1,10 @@
 // The component's checks, as small pure functions with exact messages: they run when the component
 // is constructed, before any resource is registered, so a wrong declaration fails `pulumi preview`
-// with a message that names the field and what is valid.
+// with a message that names the field and what is valid. Short secrets only draw a warning.
+import * as pulumi from "@pulumi/pulumi";
 import { type CodeHost, eventsFor, type Feature, unknownEventsError } from "../../providers/events";
+import { isWeakSecret, MIN_SECRET_LENGTH } from "../relay/weak-secrets";
+import type { SourcegraphWebhooksArgs } from "./args";
 
 /** Picks a connection's events: its own list, the union of the chosen features, or the default. */
 export interface EventChoice {
@@ -148,4 +151,34 @@ export function validateBitbucketServerScope(scope: string, where: string): void
   throw new Error(
     `${where}: invalid scope "${scope}"; valid: global, project:<project name>, repository:<PROJECT KEY>/<slug> (only global receives pull request events)`,
   );
+}
+
+/** The warning for a declared secret shorter than `MIN_SECRET_LENGTH`: it names the field, never the value. */
+export function shortSecretWarning(where: string, secret: string): string | undefined {
+  if (!isWeakSecret(secret)) return undefined;
+  return `${where}: the secret is shorter than ${MIN_SECRET_LENGTH} characters, so it can be guessed from one signed delivery; use a longer one, or leave "secret" out to have 40 random characters generated`;
+}
+
+/**
+ * Warns, on `resource`, about every declared secret shorter than `MIN_SECRET_LENGTH` (a warning,
+ * not an error: a short secret still works). A secret known only at deployment is checked then;
+ * one that stays unknown in a preview is not.
+ */
+export function warnShortSecrets(args: SourcegraphWebhooksArgs, resource: pulumi.Resource): void {
+  const connections = {
+    github: args.github,
+    gitlab: args.gitlab,
+    bitbucketServer: args.bitbucketServer,
+    bitbucketCloud: args.bitbucketCloud,
+  };
+  for (const [host, list] of Object.entries(connections)) {
+    (list ?? []).forEach((c, i) => {
+      if (c.secret === undefined || c.secret === false) return;
+      pulumi.output(c.secret).apply((secret) => {
+        const warning =
+          typeof secret === "string" ? shortSecretWarning(`${host}[${i}].secret`, secret) : undefined;
+        if (warning) void pulumi.log.warn(warning, resource);
+      });
+    });
+  }
 }
