@@ -5,14 +5,18 @@ export type Props = Record<string, unknown>;
 
 /**
  * What every provider module exports under the names that serialized stubs call
- * (`provider`, `projectHookProvider`, `groupHookProvider`): the six calls a stub forwards.
+ * (`provider`, `projectHookProvider`, `groupHookProvider`): the six calls a stub forwards. Stricter
+ * than `pulumi.dynamic.ResourceProvider`, which it satisfies: create and update always return outputs.
  */
-export type DynamicProvider = Required<
-  Pick<
-    pulumi.dynamic.ResourceProvider<Props, Props>,
-    "check" | "diff" | "create" | "read" | "update" | "delete"
-  >
->;
+export interface DynamicProvider {
+  check(olds: Props, news: Props): Promise<CheckResult>;
+  diff(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: Props): Promise<{ id: string; outs: Props }>;
+  /** An empty result: the object is gone, and refresh drops it from the state. */
+  read(id: string, props?: Props): Promise<{ id?: string; props?: Props }>;
+  update(id: string, olds: Props, news: Props): Promise<{ outs: Props }>;
+  delete(id: string, props: Props): Promise<void>;
+}
 
 export type CheckFailure = pulumi.dynamic.CheckFailure;
 

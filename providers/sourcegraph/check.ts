@@ -1,15 +1,10 @@
 // Validation with exact messages naming the input and what is valid. Values not known yet
 // (preview) pass: they are checked again when known.
-import type * as pulumi from "@pulumi/pulumi";
-import { env, UNKNOWN } from "../shared";
+import { type CheckResult, env, failureList, isHttpUrl, type Props, show, UNKNOWN } from "../shared";
 import { CODE_HOST_KINDS } from "./types";
-import { isHttpUrl, normalizeUrn } from "./urn";
-
-type Props = Record<string, unknown>;
-type Failure = pulumi.dynamic.CheckFailure;
+import { normalizeUrn } from "./urn";
 
 const known = (v: unknown) => v !== UNKNOWN;
-const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 
 export const MESSAGES = {
   kind: (v: unknown) =>
@@ -30,9 +25,8 @@ export const MESSAGES = {
     "No Sourcegraph endpoint: set sourcegraph.endpoint or the SRC_ENDPOINT environment variable to the instance URL, such as https://sourcegraph.example.com",
 } as const;
 
-export function checkInputs(news: Props): { inputs: Props; failures: Failure[] } {
-  const failures: Failure[] = [];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
+export function check(news: Props): CheckResult {
+  const { failures, fail } = failureList();
   const inputs: Props = {};
 
   const kind = news.codeHostKind;

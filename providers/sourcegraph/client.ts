@@ -67,6 +67,7 @@ export async function graphql<T>(
           `Cannot reach Sourcegraph at ${conn.endpoint}: ${why} (set sourcegraph.endpoint or SRC_ENDPOINT; an existing receiver uses the endpoint stored in the state)`,
         ),
         "unreachable",
+        { cause: err },
       );
     }
     throw err;
@@ -129,7 +130,7 @@ export async function getReceiver(conn: SourcegraphConnection, id: string): Prom
     return receiver;
   } catch (err) {
     // The resolver answers "webhook with ID n not found" rather than null (open question 6).
-    if (err instanceof SourcegraphError && err.kind === "notFound") return undefined;
+    if (err instanceof SourcegraphError && err.reason === "notFound") return undefined;
     throw err;
   }
 }
@@ -207,7 +208,7 @@ export async function deleteReceiver(conn: SourcegraphConnection, id: string): P
       await graphql(conn, "DeleteReceiver", { id });
       return "deleted";
     } catch (err) {
-      if (err instanceof SourcegraphError && err.kind === "notFound")
+      if (err instanceof SourcegraphError && err.reason === "notFound")
         return attempt === 0 ? "gone" : "deleted";
       // The delete may have happened: the receiver's absence is the answer.
       if (err instanceof AmbiguousRequestError && attempt === 0) {

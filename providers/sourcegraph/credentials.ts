@@ -2,29 +2,42 @@
 // SRC_ENDPOINT / SRC_ACCESS_TOKEN (the names of Sourcegraph's `src` CLI), read at call time.
 // An existing receiver always uses the endpoint stored in its outputs; its token is the stored
 // one, and the environment's when the stored one is refused (a rotated token).
-import { env } from "../shared";
-import { missingEndpoint, SourcegraphError } from "./errors";
-import { normalizeEndpoint } from "./urn";
+import { credentialCandidates, env, nonEmptyString, normalizeBaseUrl, withCredentials } from "../shared";
+import type { SourcegraphConnection } from "./client";
+import { isRefused, missingEndpoint, missingToken, SourcegraphError } from "./errors";
 
 export function endpointForCreate(given: string | undefined): string {
   const raw = given ?? env("SRC_ENDPOINT");
   if (!raw) throw missingEndpoint();
   try {
-    return normalizeEndpoint(raw);
-  } catch {
+    return normalizeBaseUrl(raw);
+  } catch (err) {
     const from = given ? "sourcegraph.endpoint" : "SRC_ENDPOINT";
     throw new SourcegraphError(
       `${from} must be the absolute http(s) URL of the Sourcegraph instance, such as https://sourcegraph.example.com`,
       "config",
+      { cause: err },
     );
   }
 }
 
-/** Tokens to try in order, without repeats: the given ones, then SRC_ACCESS_TOKEN. */
-export function tokenCandidates(...given: Array<string | undefined>): string[] {
-  const out: string[] = [];
-  for (const t of [...given, env("SRC_ACCESS_TOKEN")]) {
-    if (t && !out.includes(t)) out.push(t);
-  }
-  return out;
+/** Which instance to call, with which tokens. */
+export interface Target {
+  /** Normalized. */
+  readonly endpoint: string;
+  /** The tokens given as inputs or stored, in the order to try them; SRC_ACCESS_TOKEN comes last. */
+  readonly tokens: ReadonlyArray<string | undefined>;
+  /** Webhook secrets to keep out of error messages. */
+  readonly secrets: ReadonlyArray<string | undefined>;
+}
+
+/** Runs `fn` with each token in turn, moving on when one is refused (rotated or revoked). */
+export function withClient<T>(target: Target, fn: (conn: SourcegraphConnection) => Promise<T>): Promise<T> {
+  const candidates = credentialCandidates(
+    [...target.tokens.map(nonEmptyString), env("SRC_ACCESS_TOKEN")],
+    (a, b) => a === b,
+  );
+  return withCredentials({ candidates, refused: isRefused, missing: missingToken }, (accessToken) =>
+    fn({ endpoint: target.endpoint, accessToken, secrets: target.secrets }),
+  );
 }

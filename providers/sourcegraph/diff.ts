@@ -2,22 +2,14 @@
 // the checked inputs. Everything changes in place (the receiver keeps its UUID and URL, so the
 // code host hooks need no change) except the Sourcegraph instance, which is a replacement.
 import type * as pulumi from "@pulumi/pulumi";
-import { containsUnknown, env, UNKNOWN } from "../shared";
+import { containsUnknown, env, normalizedOrAsIs, type Props, UNKNOWN } from "../shared";
 import { upgradeOutputs } from "./state";
-import { normalizeEndpoint, normalizeUrn } from "./urn";
+import { normalizeUrn } from "./urn";
 
-type Props = Record<string, unknown>;
+const endpointOf = (value: unknown): string | undefined =>
+  typeof value === "string" ? normalizedOrAsIs(value) : undefined;
 
-function endpointOf(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  try {
-    return normalizeEndpoint(value);
-  } catch {
-    return value;
-  }
-}
-
-export function diffReceiver(id: string, olds: Props, news: Props): pulumi.dynamic.DiffResult {
+export function diff(id: string, olds: Props, news: Props): pulumi.dynamic.DiffResult {
   const o = upgradeOutputs(olds, id);
   const changed = new Set<string>();
   const replaces: string[] = [];

@@ -1,5 +1,7 @@
-/** Why a Sourcegraph call failed; `withCredentials` retries with another token on "unauthorized" and "notAdmin". */
-export type SourcegraphErrorKind =
+import { ProviderError } from "../shared";
+
+/** Why a Sourcegraph call failed; another token is tried after "unauthorized" and "notAdmin". */
+export type SourcegraphErrorReason =
   | "unauthorized"
   | "notAdmin"
   | "forbidden"
@@ -11,14 +13,8 @@ export type SourcegraphErrorKind =
   | "config";
 
 /** Every message names the instance and the fix, and never carries a token or secret. */
-export class SourcegraphError extends Error {
+export class SourcegraphError extends ProviderError<SourcegraphErrorReason> {
   override readonly name = "SourcegraphError";
-  constructor(
-    message: string,
-    readonly kind: SourcegraphErrorKind,
-  ) {
-    super(message);
-  }
 }
 
 export const TOKEN_FIX = "set SRC_ACCESS_TOKEN or sourcegraph.accessToken";
@@ -67,5 +63,5 @@ export function cannotClearSecret(endpoint: string, id: string): SourcegraphErro
 
 /** Authentication failures that another token may not have. */
 export function isRefused(err: unknown): boolean {
-  return err instanceof SourcegraphError && (err.kind === "unauthorized" || err.kind === "notAdmin");
+  return err instanceof SourcegraphError && (err.reason === "unauthorized" || err.reason === "notAdmin");
 }

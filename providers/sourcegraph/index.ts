@@ -1,6 +1,7 @@
 // Sourcegraph incoming-webhook receivers: the dynamic provider of SourcegraphReceiver, and the
-// GraphQL client (the ingest relay reads receivers through it too).
-export { checkInputs, MESSAGES } from "./check";
+// GraphQL client (the ingest relay reads receivers through it too). `provider` is called by the
+// serialized stubs in users' state: its name never changes.
+export { check, MESSAGES } from "./check";
 export {
   createReceiver,
   deleteReceiver,
@@ -13,17 +14,18 @@ export {
   type SourcegraphConnection,
   updateReceiver,
 } from "./client";
-export { diffReceiver } from "./diff";
-export { isRefused, SourcegraphError, type SourcegraphErrorKind } from "./errors";
+export { endpointForCreate, type Target, withClient } from "./credentials";
+export { diff } from "./diff";
+export { isRefused, SourcegraphError, type SourcegraphErrorReason } from "./errors";
 export { provider } from "./provider";
 export { generateSecret } from "./secret";
 export { toOutputs, upgradeOutputs } from "./state";
 export {
   CODE_HOST_KINDS,
   type CodeHostKind,
+  type Inputs,
+  type Outputs,
   type Receiver,
-  type ReceiverInputs,
-  type ReceiverOutputs,
   SCHEMA_VERSION,
 } from "./types";
-export { isHttpUrl, normalizeEndpoint, normalizeUrn, sameUrn } from "./urn";
+export { normalizeUrn, sameUrn } from "./urn";

@@ -1,9 +1,8 @@
 // The dynamic provider of SourcegraphReceiver (type pulumi-nodejs:dynamic/sourcegraph:Receiver).
 // The resource class hands Pulumi a stub that forwards here (src/dynamic/forwarding-provider.ts).
-import type * as pulumi from "@pulumi/pulumi";
 import { AmbiguousRequestError } from "../http";
-import { withCredentials } from "../shared";
-import { checkInputs } from "./check";
+import { createOrAdopt, type DynamicProvider, type Props } from "../shared";
+import { check } from "./check";
 import {
   createReceiver,
   deleteReceiver,
@@ -13,35 +12,21 @@ import {
   type SourcegraphConnection,
   updateReceiver,
 } from "./client";
-import { endpointForCreate, tokenCandidates } from "./credentials";
-import { diffReceiver } from "./diff";
-import { cannotClearSecret, isRefused, missingToken, SourcegraphError } from "./errors";
+import { endpointForCreate, withClient } from "./credentials";
+import { diff } from "./diff";
+import { cannotClearSecret, SourcegraphError } from "./errors";
 import { generateSecret } from "./secret";
 import { toOutputs, upgradeOutputs } from "./state";
-import type { Receiver, ReceiverInputs, ReceiverOutputs } from "./types";
+import type { Inputs, Outputs, Receiver } from "./types";
 import { sameUrn } from "./urn";
 
-type Props = Record<string, unknown>;
-
-function inputsOf(props: Props): ReceiverInputs {
-  return props as unknown as ReceiverInputs;
+function inputsOf(props: Props): Inputs {
+  return props as unknown as Inputs;
 }
 
-function givenCredentials(i: ReceiverInputs): ReceiverOutputs["sourcegraph"] {
+function givenCredentials(i: Inputs): Outputs["sourcegraph"] {
   const s = i.sourcegraph;
   return s && (s.endpoint || s.accessToken) ? { ...s } : undefined;
-}
-
-/** Runs `fn` with the given tokens in order, moving on when one is refused (rotated or revoked). */
-function withTokens<T>(
-  endpoint: string,
-  tokens: string[],
-  secrets: Array<string | undefined>,
-  fn: (conn: SourcegraphConnection) => Promise<T>,
-): Promise<T> {
-  return withCredentials({ candidates: tokens, refused: isRefused, missing: missingToken }, (accessToken) =>
-    fn({ endpoint, accessToken, secrets }),
-  );
 }
 
 function describe(rs: Receiver[]): string {
@@ -52,7 +37,7 @@ function describe(rs: Receiver[]): string {
 function patchFor(
   endpoint: string,
   current: { id: string; name: string; codeHostKind: string; codeHostURN: string; secret?: string | null },
-  i: ReceiverInputs,
+  i: Inputs,
 ): ReceiverPatch {
   const patch: ReceiverPatch = {};
   if (current.name !== i.webhookName) patch.name = i.webhookName;
@@ -65,7 +50,7 @@ function patchFor(
 }
 
 /** Looks for the receiver this declaration owns (or, with adopt, one made by hand). */
-async function findExisting(conn: SourcegraphConnection, i: ReceiverInputs): Promise<Receiver | undefined> {
+async function findExisting(conn: SourcegraphConnection, i: Inputs): Promise<Receiver | undefined> {
   const sameHost = (await listReceivers(conn, { kind: i.codeHostKind })).filter(
     (r) => r.codeHostKind === i.codeHostKind && sameUrn(r.codeHostURN, i.codeHostUrn),
   );
@@ -87,69 +72,60 @@ async function findExisting(conn: SourcegraphConnection, i: ReceiverInputs): Pro
   return sameHost[0];
 }
 
-async function adopt(conn: SourcegraphConnection, r: Receiver, i: ReceiverInputs): Promise<Receiver> {
+async function adopt(conn: SourcegraphConnection, r: Receiver, i: Inputs): Promise<Receiver> {
   const patch = patchFor(conn.endpoint, r, i);
   return Object.keys(patch).length > 0 ? updateReceiver(conn, r.id, patch) : r;
 }
 
-async function createOrAdopt(conn: SourcegraphConnection, i: ReceiverInputs): Promise<Receiver> {
-  const existing = await findExisting(conn, i);
-  if (existing) return adopt(conn, existing, i);
+function createOrAdoptReceiver(conn: SourcegraphConnection, i: Inputs): Promise<Receiver> {
   const secret = typeof i.secret === "string" ? i.secret : i.secret === false ? undefined : generateSecret();
-  const fields = { name: i.webhookName, codeHostKind: i.codeHostKind, codeHostURN: i.codeHostUrn, secret };
-  try {
-    return await createReceiver(conn, fields);
-  } catch (err) {
-    if (!(err instanceof AmbiguousRequestError)) throw err;
-    // The create may have happened: adopt what it made rather than make a duplicate.
-    const made = await findExisting(conn, { ...i, adopt: false, secret: secret ?? false });
-    if (made) return adopt(conn, made, { ...i, secret: secret ?? false });
-    try {
-      return await createReceiver(conn, fields);
-    } catch (again) {
-      if (again instanceof AmbiguousRequestError) {
-        throw new SourcegraphError(
-          `Sourcegraph at ${conn.endpoint} did not answer createWebhook twice; if it made the receiver, the next \`pulumi up\` adopts it (same kind, code host URN and webhookName)`,
-          "unreachable",
-        );
-      }
-      throw again;
-    }
-  }
+  // After an ambiguous create, only the receiver it made counts: same name, and the secret it sent.
+  const made: Inputs = { ...i, adopt: false, secret: secret ?? false };
+  return createOrAdopt({
+    find: (again) => findExisting(conn, again ? made : i),
+    adopt: (r, again) => adopt(conn, r, again ? { ...i, secret: made.secret } : i),
+    create: () =>
+      createReceiver(conn, {
+        name: i.webhookName,
+        codeHostKind: i.codeHostKind,
+        codeHostURN: i.codeHostUrn,
+        secret,
+      }),
+    identity: "the receiver with the same kind, code host URN and webhookName",
+  });
 }
 
-export const provider: Required<
-  Pick<pulumi.dynamic.ResourceProvider, "check" | "diff" | "create" | "read" | "update" | "delete">
-> = {
-  async check(_olds: Props, news: Props) {
-    return checkInputs(news);
+export const provider: DynamicProvider = {
+  async check(_olds, news) {
+    return check(news);
   },
 
-  async diff(id: string, olds: Props, news: Props) {
-    return diffReceiver(id, olds, news);
+  async diff(id, olds, news) {
+    return diff(id, olds, news);
   },
 
-  async create(inputs: Props) {
+  async create(inputs) {
     const i = inputsOf(inputs);
     const endpoint = endpointForCreate(i.sourcegraph?.endpoint);
-    const secrets = [typeof i.secret === "string" ? i.secret : undefined];
-    const r = await withTokens(endpoint, tokenCandidates(i.sourcegraph?.accessToken), secrets, (conn) =>
-      createOrAdopt(conn, i),
-    );
+    const target = {
+      endpoint,
+      tokens: [i.sourcegraph?.accessToken],
+      secrets: [typeof i.secret === "string" ? i.secret : undefined],
+    };
+    const r = await withClient(target, (conn) => createOrAdoptReceiver(conn, i));
     return { id: r.id, outs: toOutputs(r, endpoint, givenCredentials(i)) };
   },
 
-  async read(id: string, props: Props) {
+  async read(id, props = {}) {
     const o = upgradeOutputs(props, id);
-    const r = await withTokens(o.endpoint, tokenCandidates(o.sourcegraph?.accessToken), [o.secret], (conn) =>
-      getReceiver(conn, o.webhookId),
-    );
+    const target = { endpoint: o.endpoint, tokens: [o.sourcegraph?.accessToken], secrets: [o.secret] };
+    const r = await withClient(target, (conn) => getReceiver(conn, o.webhookId));
     // Gone: refresh drops it from the state and the next `pulumi up` creates it again.
     if (!r) return {};
     return { id: r.id, props: toOutputs(r, o.endpoint, o.sourcegraph) };
   },
 
-  async update(id: string, olds: Props, news: Props) {
+  async update(id, olds, news) {
     const o = upgradeOutputs(olds, id);
     const i = inputsOf(news);
     const patch = patchFor(
@@ -169,15 +145,20 @@ export const provider: Required<
       const { sourcegraph: _, ...rest } = o;
       return { outs: { ...rest, ...(credentials ? { sourcegraph: credentials } : {}) } };
     }
-    const tokens = tokenCandidates(i.sourcegraph?.accessToken, o.sourcegraph?.accessToken);
-    const r = await withTokens(o.endpoint, tokens, [o.secret, patch.secret], async (conn) => {
+    const target = {
+      endpoint: o.endpoint,
+      tokens: [i.sourcegraph?.accessToken, o.sourcegraph?.accessToken],
+      secrets: [o.secret, patch.secret],
+    };
+    const r = await withClient(target, async (conn) => {
       try {
         return await updateReceiver(conn, o.webhookId, patch);
       } catch (err) {
-        if (err instanceof SourcegraphError && err.kind === "notFound") {
+        if (err instanceof SourcegraphError && err.reason === "notFound") {
           throw new SourcegraphError(
             `Receiver ${o.webhookId} no longer exists in Sourcegraph at ${o.endpoint}: run \`pulumi refresh\` so that the next \`pulumi up\` creates it again`,
             "notFound",
+            { cause: err },
           );
         }
         if (err instanceof AmbiguousRequestError) {
@@ -191,10 +172,9 @@ export const provider: Required<
     return { outs: toOutputs(r, o.endpoint, credentials) };
   },
 
-  async delete(id: string, props: Props) {
+  async delete(id, props) {
     const o = upgradeOutputs(props, id);
-    await withTokens(o.endpoint, tokenCandidates(o.sourcegraph?.accessToken), [o.secret], (conn) =>
-      deleteReceiver(conn, o.webhookId),
-    );
+    const target = { endpoint: o.endpoint, tokens: [o.sourcegraph?.accessToken], secrets: [o.secret] };
+    await withClient(target, (conn) => deleteReceiver(conn, o.webhookId));
   },
 };

@@ -1,27 +1,18 @@
 // The outputs are the only thing read, update and delete receive, and the installed code reads
 // outputs written by every earlier version (the state holds only a forwarding stub): upgrade them
 // first.
+import { normalizeBaseUrl, type Props, schemaVersionOf, nonEmptyString as str } from "../shared";
 import { SourcegraphError } from "./errors";
-import { type Receiver, type ReceiverOutputs, SCHEMA_VERSION } from "./types";
-import { normalizeEndpoint, normalizeUrn } from "./urn";
-
-type Props = Record<string, unknown>;
-
-const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+import { type Outputs, type Receiver, SCHEMA_VERSION } from "./types";
+import { normalizeUrn } from "./urn";
 
 /**
  * Brings stored outputs to the current shape. Shape 0 (before `schemaVersion` existed) used
  * Sourcegraph's own field names (`codeHostURN`, `name`) and kept the endpoint only under
  * `sourcegraph.endpoint`.
  */
-export function upgradeOutputs(props: Props, id: string): ReceiverOutputs {
-  const version = typeof props.schemaVersion === "number" ? props.schemaVersion : 0;
-  if (version > SCHEMA_VERSION) {
-    throw new SourcegraphError(
-      `The state of receiver ${id} was written by a newer pulumi-sourcegraph-webhooks (schemaVersion ${version}); install that version or newer`,
-      "config",
-    );
-  }
+export function upgradeOutputs(props: Props, id: string): Outputs {
+  schemaVersionOf(props, SCHEMA_VERSION, `Sourcegraph receiver ${id}`);
   const sg = (props.sourcegraph ?? undefined) as { endpoint?: unknown; accessToken?: unknown } | undefined;
   const endpoint = str(props.endpoint) ?? str(sg?.endpoint);
   if (!endpoint) {
@@ -47,17 +38,13 @@ export function upgradeOutputs(props: Props, id: string): ReceiverOutputs {
     codeHostUrn: urn ? normalizeUrn(urn) : "",
     webhookName: str(props.webhookName) ?? str(props.name) ?? "",
     ...(str(props.secret) ? { secret: str(props.secret) } : {}),
-    endpoint: normalizeEndpoint(endpoint),
+    endpoint: normalizeBaseUrl(endpoint),
     ...(sourcegraph ? { sourcegraph } : {}),
   };
 }
 
 /** Outputs from what Sourcegraph answered, plus the instance and the credentials given as inputs. */
-export function toOutputs(
-  r: Receiver,
-  endpoint: string,
-  sourcegraph: ReceiverOutputs["sourcegraph"],
-): ReceiverOutputs {
+export function toOutputs(r: Receiver, endpoint: string, sourcegraph: Outputs["sourcegraph"]): Outputs {
   return {
     schemaVersion: SCHEMA_VERSION,
     webhookId: r.id,
@@ -74,9 +61,7 @@ export function toOutputs(
   };
 }
 
-function storedCredentials(
-  s: NonNullable<ReceiverOutputs["sourcegraph"]>,
-): NonNullable<ReceiverOutputs["sourcegraph"]> {
+function storedCredentials(s: NonNullable<Outputs["sourcegraph"]>): NonNullable<Outputs["sourcegraph"]> {
   return {
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     ...(s.accessToken ? { accessToken: s.accessToken } : {}),

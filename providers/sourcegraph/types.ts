@@ -6,7 +6,7 @@ export type CodeHostKind = (typeof CODE_HOST_KINDS)[number];
 export const SCHEMA_VERSION = 1;
 
 /** Inputs after `check`. */
-export interface ReceiverInputs {
+export interface Inputs {
   codeHostKind: CodeHostKind;
   /** Normalized. */
   codeHostUrn: string;
@@ -17,8 +17,8 @@ export interface ReceiverInputs {
   sourcegraph?: { endpoint?: string; accessToken?: string };
 }
 
-/** What create, read and update return, and what read, update and delete get back. */
-export interface ReceiverOutputs {
+/** What create, read and update return, and what read, update and delete get back (a type, so that it is a `Props`). */
+export type Outputs = {
   schemaVersion: number;
   /** The GraphQL ID, also the Pulumi ID. */
   webhookId: string;
@@ -34,7 +34,7 @@ export interface ReceiverOutputs {
   endpoint: string;
   /** Only what was given as inputs (a secret output): env credentials are read at call time. */
   sourcegraph?: { endpoint?: string; accessToken?: string };
-}
+};
 
 /** A receiver as Sourcegraph returns it. */
 export interface Receiver {

@@ -1,11 +1,9 @@
-// URL handling. Sourcegraph stores the code host URN as Go's url.Parse + NormalizeBaseURL leaves
-// it (lower-case host, "/" appended to the path, nothing else), so comparing anything else makes a
+// The code host URN as Sourcegraph stores it: Go's url.Parse + NormalizeBaseURL leave it with a
+// lower-case host and "/" appended to the path, nothing else, so comparing anything else makes a
 // perpetual diff: `https://GitHub.com` and the stored `https://github.com/` are the same host.
 // Source: Sourcegraph internal/extsvc/types.go (NewCodeHostBaseURL, NormalizeBaseURL).
 
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/;
-
-export { isHttpUrl } from "../shared";
 
 /**
  * The URN as Sourcegraph stores it: scheme and host lower-cased, a "/" appended to the path.
@@ -27,14 +25,4 @@ export function normalizeUrn(urn: string): string {
 /** Two URNs name the same code host when their normalized forms are equal. */
 export function sameUrn(a: string, b: string): boolean {
   return normalizeUrn(a) === normalizeUrn(b);
-}
-
-/**
- * The Sourcegraph endpoint in one canonical form: lower-case scheme and host, no trailing slash,
- * so `https://SG.example.com/` and `https://sg.example.com` are one instance.
- */
-export function normalizeEndpoint(endpoint: string): string {
-  const u = new URL(endpoint.trim());
-  const path = u.pathname.replace(/\/+$/, "");
-  return `${u.protocol}//${u.host}${path}`;
 }

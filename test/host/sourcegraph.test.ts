@@ -13,6 +13,7 @@ import {
   serializeProvider,
   startHost,
 } from "../harness/provider-host";
+import { expectNewerStateRefused } from "./newer-state";
 
 const ENV_TOKEN = "fake-sg-hostenv-0123456789abcdef0123456789abcdef0";
 const SECRET = "HostSecret0123456789abcdefABCDEF01";
@@ -125,6 +126,20 @@ describe("SourcegraphReceiver through the dynamic-provider host", () => {
     expect(fake.receivers()).toEqual([]);
     expect(await host.read(id, u, after)).toBeUndefined();
     await host.delete(id, u, after);
+  });
+
+  it("refuses state from a newer schema version on preview, refresh, update and destroy", async () => {
+    fake.reset();
+    const u = urn("newer");
+    const checked = await host.check(u, {}, props({ secret: SECRET }));
+    const { id, outs } = await host.create(u, checked.inputs);
+    await expectNewerStateRefused(
+      host,
+      { urn: u, id, outs, inputs: checked.inputs },
+      `Sourcegraph receiver ${id}`,
+      known,
+    );
+    expect(fake.receiver(id)).toMatchObject({ name: "sgw-test-gh", secret: SECRET });
   });
 
   it("adopts a receiver made by hand with adopt: true", async () => {

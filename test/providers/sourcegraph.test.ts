@@ -1,6 +1,6 @@
 // The Sourcegraph receiver provider's functions called directly against the fake.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { listReceivers, provider, type ReceiverOutputs } from "../../providers/sourcegraph";
+import { listReceivers, type Outputs, provider } from "../../providers/sourcegraph";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake, USER_TOKEN } from "../fakes/sourcegraph";
 
 const ROTATED = "fake-sg-rotated-0123456789abcdef0123456789abcdef0";
@@ -66,7 +66,7 @@ describe("SourcegraphReceiver provider: lifecycle", () => {
   it("creates with a generated secret, reads, updates in place, and deletes", async () => {
     const inputs = await checked();
     const { id, outs } = await provider.create(inputs);
-    const o = outs as ReceiverOutputs;
+    const o = outs as Outputs;
     expect(id).toBe("V2ViaG9vazox");
     const r = fake.receiver(id)!;
     expect(o).toEqual({
@@ -98,7 +98,7 @@ describe("SourcegraphReceiver provider: lifecycle", () => {
       replaces: [],
       deleteBeforeReplace: false,
     });
-    const updated = (await provider.update(id, outs, news)).outs as ReceiverOutputs;
+    const updated = (await provider.update(id, outs, news)).outs as Outputs;
     expect(updated).toMatchObject({
       webhookId: id,
       uuid: r.uuid,
@@ -125,14 +125,14 @@ describe("SourcegraphReceiver provider: lifecycle", () => {
     );
     expect(ops("createWebhook")[0]!.variables.secret).toBeNull();
     expect(fake.receiver(id)!.secret).toBeNull();
-    expect((outs as ReceiverOutputs).secret).toBeUndefined();
+    expect((outs as Outputs).secret).toBeUndefined();
     for (const o of fake.operations) expect(o.variables.secret).not.toBe("");
   });
 
   it("uses the given secret as is", async () => {
     const { id, outs } = await provider.create(await checked({ secret: SECRET }));
     expect(fake.receiver(id)!.secret).toBe(SECRET);
-    expect((outs as ReceiverOutputs).secret).toBe(SECRET);
+    expect((outs as Outputs).secret).toBe(SECRET);
   });
 
   it("reports drift of secret, name, URN and kind, and a receiver deleted outside Pulumi as gone", async () => {
@@ -180,12 +180,12 @@ describe("SourcegraphReceiver provider: lifecycle", () => {
     const news = await checked({ sourcegraph: { endpoint: fake.url, accessToken: ROTATED } });
     const { outs: after } = await provider.update(id, outs, news);
     expect(fake.operations.length).toBe(before);
-    expect((after as ReceiverOutputs).sourcegraph).toEqual({ endpoint: fake.url, accessToken: ROTATED });
+    expect((after as Outputs).sourcegraph).toEqual({ endpoint: fake.url, accessToken: ROTATED });
   });
 
   it("upgrades outputs of shape 0 on read", async () => {
     const { id, outs } = await provider.create(await checked());
-    const o = outs as ReceiverOutputs;
+    const o = outs as Outputs;
     const old = {
       uuid: o.uuid,
       url: o.url,
@@ -206,7 +206,21 @@ describe("SourcegraphReceiver provider: idempotent create and adoption", () => {
     expect(fake.receivers()).toHaveLength(1);
     expect(ops("createWebhook")).toHaveLength(1);
     expect(id).toBe(fake.receivers()[0]!.id);
-    expect((outs as ReceiverOutputs).secret).toBe(SECRET);
+    expect((outs as Outputs).secret).toBe(SECRET);
+  });
+
+  it("creates once more when the first create made nothing, and says what to do when that one is lost too", async () => {
+    fake.inject({
+      kind: "dropBefore",
+      times: 2,
+      match: (req) => req.body.toString().includes("createWebhook"),
+    });
+    const message = await rejection(provider.create(await checked({ secret: SECRET })));
+    expect(message).toMatch(
+      /^Sourcegraph at .* did not answer POST .*This was the second try: the next `pulumi up` looks again and adopts what was made \(the receiver with the same kind, code host URN and webhookName\)$/,
+    );
+    expect(fake.receivers()).toEqual([]);
+    expect(ops("webhooks(")).toHaveLength(2);
   });
 
   it("adopts a receiver with the same kind, URN and name (a crash after create), bringing its secret in line", async () => {
@@ -241,7 +255,7 @@ describe("SourcegraphReceiver provider: idempotent create and adoption", () => {
     expect(id).toBe(hand.id);
     expect(hand.name).toBe("sgw-test-gh");
     expect(hand.secret).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect((outs as ReceiverOutputs).uuid).toBe(hand.uuid);
+    expect((outs as Outputs).uuid).toBe(hand.uuid);
     expect(fake.receivers()).toHaveLength(2);
   });
 
@@ -270,8 +284,8 @@ describe("SourcegraphReceiver provider: credentials", () => {
     process.env.SRC_ENDPOINT = `${fake.url}/`;
     process.env.SRC_ACCESS_TOKEN = ADMIN_TOKEN;
     const { outs } = await provider.create(await checked({ sourcegraph: undefined }));
-    expect((outs as ReceiverOutputs).endpoint).toBe(fake.url);
-    expect((outs as ReceiverOutputs).sourcegraph).toBeUndefined();
+    expect((outs as Outputs).endpoint).toBe(fake.url);
+    expect((outs as Outputs).sourcegraph).toBeUndefined();
     clean(JSON.stringify(outs));
   });
 

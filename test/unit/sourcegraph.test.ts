@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { UNKNOWN } from "../../providers/shared";
+import { isHttpUrl, normalizeBaseUrl, UNKNOWN } from "../../providers/shared";
 import {
-  checkInputs,
-  diffReceiver,
+  check,
+  diff,
   generateSecret,
-  isHttpUrl,
   MESSAGES,
-  normalizeEndpoint,
   normalizeUrn,
   upgradeOutputs,
 } from "../../providers/sourcegraph";
@@ -49,8 +47,8 @@ describe("normalizeUrn (Sourcegraph's NormalizeBaseURL)", () => {
   });
 
   it("normalizes endpoints: case of the host and trailing slashes do not matter", () => {
-    expect(normalizeEndpoint("https://SG.example.com/")).toBe("https://sg.example.com");
-    expect(normalizeEndpoint("https://sg.example.com/prefix//")).toBe("https://sg.example.com/prefix");
+    expect(normalizeBaseUrl("https://SG.example.com/")).toBe("https://sg.example.com");
+    expect(normalizeBaseUrl("https://sg.example.com/prefix//")).toBe("https://sg.example.com/prefix");
   });
 });
 
@@ -86,7 +84,7 @@ const good = {
 
 describe("check", () => {
   it("normalizes the URN and passes valid inputs", () => {
-    const r = checkInputs(good);
+    const r = check(good);
     expect(r.failures).toEqual([]);
     expect(r.inputs).toEqual({ ...good, codeHostUrn: "https://github.com/" });
   });
@@ -104,7 +102,7 @@ describe("check", () => {
     [{ sourcegraph: { endpoint: "sg.example.com" } }, "sourcegraph", MESSAGES.endpoint("sg.example.com")],
     [{ sourcegraph: { endpoint: "https://sg", accessToken: "" } }, "sourcegraph", MESSAGES.token],
   ])("%j fails on %s", (change, property, reason) => {
-    const r = checkInputs({ ...good, ...change });
+    const r = check({ ...good, ...change });
     expect(r.failures).toEqual([{ property, reason }]);
   });
 
@@ -118,15 +116,13 @@ describe("check", () => {
   it("fails without an endpoint in inputs or SRC_ENDPOINT, and passes with SRC_ENDPOINT", () => {
     delete process.env.SRC_ENDPOINT;
     const { sourcegraph: _, ...noEndpoint } = good;
-    expect(checkInputs(noEndpoint).failures).toEqual([
-      { property: "sourcegraph", reason: MESSAGES.noEndpoint },
-    ]);
+    expect(check(noEndpoint).failures).toEqual([{ property: "sourcegraph", reason: MESSAGES.noEndpoint }]);
     process.env.SRC_ENDPOINT = "https://sg.example.com";
-    expect(checkInputs(noEndpoint).failures).toEqual([]);
+    expect(check(noEndpoint).failures).toEqual([]);
   });
 
   it("lets unknown values through (preview)", () => {
-    const r = checkInputs({
+    const r = check({
       codeHostKind: UNKNOWN,
       codeHostUrn: UNKNOWN,
       webhookName: UNKNOWN,
@@ -139,7 +135,7 @@ describe("check", () => {
   });
 
   it("keeps secret: false", () => {
-    expect(checkInputs({ ...good, secret: false }).inputs.secret).toBe(false);
+    expect(check({ ...good, secret: false }).inputs.secret).toBe(false);
   });
 });
 
@@ -159,9 +155,9 @@ const id = stored.webhookId;
 
 describe("diff", () => {
   it("sees no change when https://GitHub.com is declared and https://github.com/ is stored", () => {
-    const news = checkInputs({ ...good, secret: stored.secret }).inputs;
+    const news = check({ ...good, secret: stored.secret }).inputs;
     expect(news.codeHostUrn).toBe("https://github.com/");
-    expect(diffReceiver(id, stored, { ...good, secret: stored.secret })).toEqual({
+    expect(diff(id, stored, { ...good, secret: stored.secret })).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
@@ -169,7 +165,7 @@ describe("diff", () => {
   });
 
   it("keeps a generated secret when none is declared", () => {
-    expect(diffReceiver(id, stored, good).changes).toBe(false);
+    expect(diff(id, stored, good).changes).toBe(false);
   });
 
   it.each([
@@ -180,40 +176,38 @@ describe("diff", () => {
     ["secret", { secret: false }],
     ["sourcegraph", { sourcegraph: { endpoint: "https://sg.example.com", accessToken: "sgp_new" } }],
   ])("updates %s in place", (_what, change) => {
-    const r = diffReceiver(id, stored, { ...good, secret: stored.secret, ...change });
+    const r = diff(id, stored, { ...good, secret: stored.secret, ...change });
     expect(r).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
   it("replaces the receiver for another Sourcegraph instance, deleting first", () => {
-    const r = diffReceiver(id, stored, { ...good, sourcegraph: { endpoint: "https://other.example.com" } });
+    const r = diff(id, stored, { ...good, sourcegraph: { endpoint: "https://other.example.com" } });
     expect(r).toEqual({ changes: true, replaces: ["sourcegraph"], deleteBeforeReplace: true });
   });
 
   it("does not replace for the same instance spelled differently", () => {
-    const r = diffReceiver(id, { ...stored, sourcegraph: undefined }, { ...good, sourcegraph: undefined });
+    const r = diff(id, { ...stored, sourcegraph: undefined }, { ...good, sourcegraph: undefined });
     expect(r.replaces).toEqual([]);
     process.env.SRC_ENDPOINT = "https://SG.example.com/";
-    expect(
-      diffReceiver(id, { ...stored, sourcegraph: undefined }, { ...good, sourcegraph: undefined }),
-    ).toEqual({
+    expect(diff(id, { ...stored, sourcegraph: undefined }, { ...good, sourcegraph: undefined })).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
     });
     process.env.SRC_ENDPOINT = "https://elsewhere.example.com";
     expect(
-      diffReceiver(id, { ...stored, sourcegraph: undefined }, { ...good, sourcegraph: undefined }).replaces,
+      diff(id, { ...stored, sourcegraph: undefined }, { ...good, sourcegraph: undefined }).replaces,
     ).toEqual(["sourcegraph"]);
   });
 
   it("sees no change when the declared endpoint is the stored one spelled differently", () => {
-    const news = checkInputs({
+    const news = check({
       ...good,
       secret: stored.secret,
       sourcegraph: { endpoint: "https://SG.example.com/" },
     });
     expect(news.failures).toEqual([]);
-    expect(diffReceiver(id, stored, news.inputs)).toEqual({
+    expect(diff(id, stored, news.inputs)).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
@@ -222,20 +216,20 @@ describe("diff", () => {
 
   it("treats unknown values as changes, and an unknown endpoint as a possible replacement", () => {
     for (const key of ["codeHostKind", "codeHostUrn", "webhookName", "secret"]) {
-      const r = diffReceiver(id, stored, { ...good, secret: stored.secret, [key]: UNKNOWN });
+      const r = diff(id, stored, { ...good, secret: stored.secret, [key]: UNKNOWN });
       expect(r.changes, key).toBe(true);
       expect(r.replaces, key).toEqual([]);
     }
-    expect(diffReceiver(id, stored, { ...good, sourcegraph: UNKNOWN }).replaces).toEqual(["sourcegraph"]);
-    expect(diffReceiver(id, stored, { ...good, sourcegraph: { endpoint: UNKNOWN } }).replaces).toEqual([
+    expect(diff(id, stored, { ...good, sourcegraph: UNKNOWN }).replaces).toEqual(["sourcegraph"]);
+    expect(diff(id, stored, { ...good, sourcegraph: { endpoint: UNKNOWN } }).replaces).toEqual([
       "sourcegraph",
     ]);
   });
 
   it("asks for a secret when the stored receiver has none and none is declared", () => {
     const { secret: _, ...noSecret } = stored;
-    expect(diffReceiver(id, noSecret, good).changes).toBe(true);
-    expect(diffReceiver(id, noSecret, { ...good, secret: false }).changes).toBe(false);
+    expect(diff(id, noSecret, good).changes).toBe(true);
+    expect(diff(id, noSecret, { ...good, secret: false }).changes).toBe(false);
   });
 });
 
