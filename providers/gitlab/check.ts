@@ -1,10 +1,14 @@
-import type * as pulumi from "@pulumi/pulumi";
-import { defaultEvents, normalizeEvents, unknownEventsError } from "../events";
-import { env, isHttpUrl, UNKNOWN } from "../shared";
-import { HOOK_EVENTS, type HookScope } from "./events";
-import { DEFAULT_GITLAB_URL, normalizeInstanceUrl } from "./inputs";
-
-type Failure = pulumi.dynamic.CheckFailure;
+import {
+  type CheckResult,
+  checkEventList,
+  env,
+  failureList,
+  isHttpUrl,
+  normalizeBaseUrl,
+  type Props,
+  UNKNOWN,
+} from "../shared";
+import { DEFAULT_GITLAB_URL, HOOK_EVENTS, type HookScope } from "./types";
 
 /** Validates the instance URL; returns an error reason or undefined. */
 export function instanceUrlProblem(value: unknown, property: string): string | undefined {
@@ -25,28 +29,27 @@ const GROUP_PATH = /^[^/\s]+(\/[^/\s]+)*$/;
  * instance URL falls back to GITLAB_URL, then https://gitlab.com, and is written into the checked
  * inputs so diff stays local; the token is never read from the environment here.
  */
-export function checkHook(scope: HookScope, news: Record<string, unknown>): pulumi.dynamic.CheckResult {
-  const failures: Failure[] = [];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
-  const out: Record<string, unknown> = {};
+export function check(news: Props, scope: HookScope): CheckResult {
+  const { failures, fail } = failureList();
+  const out: Props = {};
 
   // gitlab: { url?, token? }
   const gitlab = news.gitlab;
-  const conn: Record<string, unknown> = {};
+  const conn: Props = {};
   if (gitlab === UNKNOWN) {
     out.gitlab = UNKNOWN;
   } else {
     if (gitlab !== undefined && gitlab !== null && (typeof gitlab !== "object" || Array.isArray(gitlab))) {
       fail("gitlab", "gitlab must be an object { url?, token? }");
     }
-    const g = (gitlab && typeof gitlab === "object" ? gitlab : {}) as Record<string, unknown>;
+    const g = (gitlab && typeof gitlab === "object" ? gitlab : {}) as Props;
     const url = g.url ?? env("GITLAB_URL") ?? DEFAULT_GITLAB_URL;
     if (url === UNKNOWN) conn.url = UNKNOWN;
     else {
       const source = g.url !== undefined ? "gitlab.url" : env("GITLAB_URL") ? "GITLAB_URL" : "gitlab.url";
       const problem = instanceUrlProblem(url, source);
       if (problem) fail("gitlab", problem);
-      else conn.url = normalizeInstanceUrl(url as string);
+      else conn.url = normalizeBaseUrl(url as string);
     }
     if (g.token !== undefined && g.token !== null) {
       if (g.token === UNKNOWN) conn.token = UNKNOWN;
@@ -103,27 +106,18 @@ export function checkHook(scope: HookScope, news: Record<string, unknown>): pulu
   }
 
   // events
-  const events = news.events ?? defaultEvents("gitlab");
-  if (containsUnknownEvent(events)) out.events = UNKNOWN;
-  else if (!Array.isArray(events) || events.some((e) => typeof e !== "string")) {
-    fail(
-      "events",
-      `events must be a list of GitLab hook field names; valid: ${HOOK_EVENTS[scope].join(", ")}`,
-    );
-  } else if (events.length === 0) {
-    fail("events", `events must name at least one event; valid: ${HOOK_EVENTS[scope].join(", ")}`);
-  } else {
-    const names = events as string[];
-    const unknown = unknownEventsError("gitlab", names);
+  const events = checkEventList("gitlab", news.events, HOOK_EVENTS[scope]);
+  if (events.status === "invalid") fail("events", events.problem);
+  else if (events.status === "unknown") out.events = events.events;
+  else {
     const allowed = new Set(HOOK_EVENTS[scope]);
-    const wrongScope = names.filter((n) => !allowed.has(n));
-    if (unknown) fail("events", unknown);
-    else if (wrongScope.length > 0) {
+    const wrongScope = events.events.filter((n) => !allowed.has(n));
+    if (wrongScope.length > 0) {
       fail(
         "events",
         `${wrongScope.map((n) => `"${n}"`).join(", ")} ${wrongScope.length > 1 ? `are not ${scope} hook events` : `is not a ${scope} hook event`}; valid: ${HOOK_EVENTS[scope].join(", ")}`,
       );
-    } else out.events = normalizeEvents(names);
+    } else out.events = events.events;
   }
 
   // enableSslVerification
@@ -133,9 +127,5 @@ export function checkHook(scope: HookScope, news: Record<string, unknown>): pulu
     fail("enableSslVerification", "enableSslVerification must be true or false");
   else out.enableSslVerification = ssl;
 
-  return failures.length > 0 ? { inputs: news, failures } : { inputs: out };
-}
-
-function containsUnknownEvent(events: unknown): boolean {
-  return events === UNKNOWN || (Array.isArray(events) && events.includes(UNKNOWN));
+  return { inputs: failures.length > 0 ? news : out, failures };
 }

@@ -1,8 +1,8 @@
 // The GitLab calls this provider makes, through gitbeaker's resource classes with our requester.
 import { type AddResourceHookOptions, GroupHooks, Groups, ProjectHooks, Projects } from "@gitbeaker/rest";
 import { normalizeEvents } from "../events";
-import { HOOK_EVENTS, type HookScope } from "./events";
-import { createRequester } from "./requester";
+import { createRequester } from "./transport";
+import { HOOK_EVENTS, type HookScope } from "./types";
 
 export interface Connection {
   /** Instance URL, e.g. https://gitlab.example.com. */

@@ -1,9 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";
-import { containsUnknown, UNKNOWN } from "../shared";
-import type { HookScope } from "./events";
-import { DEFAULT_GITLAB_URL, type HookOutputs, normalizeInstanceUrl, ownerIdKey } from "./inputs";
+import { containsUnknown, normalizedOrAsIs, type Props, UNKNOWN } from "../shared";
 import { upgradeOutputs } from "./state";
+import { DEFAULT_GITLAB_URL, type HookScope, ownerIdKey } from "./types";
 
 /** Whether the declared owner (`"123"` or a path) names the same project or group as the state. */
 function sameOwner(declared: unknown, stored: string | undefined, storedId: number | undefined): boolean {
@@ -13,16 +12,11 @@ function sameOwner(declared: unknown, stored: string | undefined, storedId: numb
 }
 
 /** The instance the program names; only its URL counts (an unknown token is not another instance). */
-function declaredInstance(news: Record<string, unknown>): unknown {
+function declaredInstance(news: Props): unknown {
   const g = news.gitlab;
   if (g === UNKNOWN) return UNKNOWN;
-  const url = (g as Record<string, unknown> | undefined)?.url ?? DEFAULT_GITLAB_URL;
-  if (url === UNKNOWN) return UNKNOWN;
-  try {
-    return normalizeInstanceUrl(String(url));
-  } catch {
-    return url;
-  }
+  const url = (g as Props | undefined)?.url ?? DEFAULT_GITLAB_URL;
+  return url === UNKNOWN ? UNKNOWN : normalizedOrAsIs(String(url));
 }
 
 /**
@@ -30,12 +24,8 @@ function declaredInstance(news: Record<string, unknown>): unknown {
  * the receiver URL, events (as sets), SSL flag, secret and token change in place. Values not known
  * yet count as changes.
  */
-export function diffHook(
-  scope: HookScope,
-  oldState: Record<string, unknown>,
-  news: Record<string, unknown>,
-): pulumi.dynamic.DiffResult {
-  const olds: HookOutputs = upgradeOutputs(oldState);
+export function diff(id: string, stored: Props, news: Props, scope: HookScope): pulumi.dynamic.DiffResult {
+  const olds = upgradeOutputs(stored, id);
   const replaces: string[] = [];
   const changed: string[] = [];
 
@@ -53,7 +43,7 @@ export function diffHook(
   if (containsUnknown(ssl) || ssl !== olds.enableSslVerification) changed.push("enableSslVerification");
   if (containsUnknown(news.secret) || (news.secret ?? undefined) !== (olds.secret ?? undefined))
     changed.push("secret");
-  const token = (news.gitlab as Record<string, unknown> | undefined)?.token;
+  const token = (news.gitlab as Props | undefined)?.token;
   if (
     !replaces.includes("gitlab") &&
     (containsUnknown(token) || (token ?? undefined) !== (olds.gitlabToken ?? undefined))

@@ -12,6 +12,7 @@ import {
   serializeProvider,
   startHost,
 } from "../harness/provider-host";
+import { expectNewerStateRefused } from "./newer-state";
 
 const TOKEN = "glpat-host-owner-7c41";
 const ENV_TOKEN = "glpat-host-env-9e02";
@@ -147,6 +148,20 @@ for (const c of cases) {
       // Already gone: success, and refresh drops it.
       await host.delete(id, u, updated);
       expect(await host.read(id, u, updated)).toBeUndefined();
+    });
+
+    it("refuses state from a newer schema version on preview, refresh, update and destroy", async () => {
+      const u = urn(`${c.scope}-newer`);
+      const checked = await host.check(u, {}, props());
+      const { id, outs } = await host.create(u, checked.inputs);
+      await expectNewerStateRefused(
+        host,
+        { urn: u, id, outs, inputs: checked.inputs },
+        `GitLab hook ${id}`,
+        KNOWN,
+      );
+      expect(fake.hook(Number(id))).toMatchObject({ url: RECEIVER, token: SECRET });
+      await host.delete(id, u, outs);
     });
 
     it("uses GITLAB_TOKEN from the host's environment when no token is declared, and stores none", async () => {

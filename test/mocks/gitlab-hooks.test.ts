@@ -2,7 +2,7 @@
 // provider sees them, which values are secret, and the outputs a program reads.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkHook } from "../../providers/gitlab";
+import { check } from "../../providers/gitlab";
 import { GitLabGroupHook, GitLabProjectHook } from "../../src/resources/gitlab-hooks";
 import {
   isSecretValue,
@@ -23,7 +23,7 @@ beforeAll(async () => {
   seen = await mockResources(
     (r) => {
       const scope = r.type.endsWith(":GroupHook") ? "group" : "project";
-      const { inputs, failures } = checkHook(scope, unsecret(r.inputs));
+      const { inputs, failures } = check(unsecret(r.inputs), scope);
       // What create returns (providers/gitlab/provider.ts outputsOf), from the checked inputs.
       const token = (inputs.gitlab as { token?: string } | undefined)?.token;
       const state: Record<string, unknown> = {

@@ -92,7 +92,7 @@ describe("GitLab project hook provider against the fake", () => {
     expect(read.props).toEqual(outs);
     const diff = await projectHookProvider.diff(
       id,
-      read.props,
+      read.props!,
       projectInputs({ events: ["merge_requests_events"], enableSslVerification: false }),
     );
     expect(diff).toMatchObject({ changes: false, replaces: [] });
@@ -131,7 +131,7 @@ describe("GitLab project hook provider against the fake", () => {
     });
     const diff = await projectHookProvider.diff(
       id,
-      read.props,
+      read.props!,
       projectInputs({ events: outs.events, enableSslVerification: true }),
     );
     expect(diff.changes).toBe(true);
@@ -144,7 +144,7 @@ describe("GitLab project hook provider against the fake", () => {
   it("updates in place, re-sending the token, and repairs drift", async () => {
     const { id, outs } = await projectHookProvider.create(projectInputs());
     fake.setHook(Number(id), { events: ["push_events"] });
-    const drifted = (await projectHookProvider.read(id, outs)).props;
+    const drifted = (await projectHookProvider.read(id, outs)).props!;
     const news = projectInputs({ events: ["merge_requests_events", "note_events"] });
     const { outs: after } = await projectHookProvider.update(id, drifted, news);
     expect(after.events).toEqual(["merge_requests_events", "note_events"]);
@@ -460,10 +460,10 @@ describe("GitLab group hook provider against the fake", () => {
     expect(fake.hook(Number(id))!.events.subgroup_events).toBe(true);
     fake.setHook(Number(id), { enableSslVerification: false });
     const read = await groupHookProvider.read(id, outs);
-    expect(read.props.enableSslVerification).toBe(false);
+    expect(read.props!.enableSslVerification).toBe(false);
     const { outs: after } = await groupHookProvider.update(
       id,
-      read.props,
+      read.props!,
       groupInputs({ events: ["member_events"] }),
     );
     expect(after).toMatchObject({ events: ["member_events"], enableSslVerification: true });

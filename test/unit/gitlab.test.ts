@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { checkHook, diffHook, HOOK_EVENTS } from "../../providers/gitlab";
+import { check, diff, HOOK_EVENTS } from "../../providers/gitlab";
 import { hookBody } from "../../providers/gitlab/client";
 import { upgradeOutputs } from "../../providers/gitlab/state";
 import { UNKNOWN } from "../../providers/shared";
@@ -33,12 +33,12 @@ afterEach(() => {
 });
 
 function reasons(scope: "project" | "group", input: Record<string, unknown>): string[] {
-  return (checkHook(scope, input).failures ?? []).map((f) => `${f.property}: ${f.reason}`);
+  return (check(input, scope).failures ?? []).map((f) => `${f.property}: ${f.reason}`);
 }
 
 describe("check", () => {
   it("applies defaults: gitlab.com, batch changes plus push, SSL on", () => {
-    expect(checkHook("project", base).inputs).toEqual({
+    expect(check(base, "project").inputs).toEqual({
       gitlab: { url: "https://gitlab.com" },
       project: "acme/api",
       url: base.url,
@@ -49,7 +49,7 @@ describe("check", () => {
 
   it("takes the instance from GITLAB_URL and normalizes it; numeric IDs become strings", () => {
     process.env.GITLAB_URL = "https://GitLab.Example.com/";
-    const out = checkHook("project", { ...base, project: 42 }).inputs;
+    const out = check({ ...base, project: 42 }, "project").inputs;
     expect(out.gitlab).toEqual({ url: "https://gitlab.example.com" });
     expect(out.project).toBe("42");
   });
@@ -86,11 +86,11 @@ describe("check", () => {
       `events: "subgroup_events" is not a project hook event; valid: ${HOOK_EVENTS.project.join(", ")}`,
     ]);
     expect(
-      checkHook("group", { url: base.url, group: "acme", events: ["subgroup_events"] }).failures,
-    ).toBeUndefined();
-    expect(reasons("project", { ...base, events: [] })[0]).toMatch(
-      /^events: events must name at least one event; valid: /,
-    );
+      check({ url: base.url, group: "acme", events: ["subgroup_events"] }, "group").failures,
+    ).toEqual([]);
+    expect(reasons("project", { ...base, events: [] })).toEqual([
+      `events: events must be a non-empty list of gitlab event names; valid: ${HOOK_EVENTS.project.join(", ")}`,
+    ]);
     expect(HOOK_EVENTS.project).not.toContain("repository_update_events");
     expect(HOOK_EVENTS.group).toEqual(
       expect.arrayContaining(["member_events", "project_events", "subgroup_events"]),
@@ -113,22 +113,26 @@ describe("check", () => {
   });
 
   it("lets values unknown during preview pass", () => {
-    const out = checkHook("project", {
-      gitlab: UNKNOWN,
-      project: UNKNOWN,
-      url: UNKNOWN,
-      secret: UNKNOWN,
-      events: [UNKNOWN],
-      enableSslVerification: UNKNOWN,
-    });
-    expect(out.failures).toBeUndefined();
+    const out = check(
+      {
+        gitlab: UNKNOWN,
+        project: UNKNOWN,
+        url: UNKNOWN,
+        secret: UNKNOWN,
+        events: [UNKNOWN],
+        enableSslVerification: UNKNOWN,
+      },
+      "project",
+    );
+    expect(out.failures).toEqual([]);
     expect(out.inputs.url).toBe(UNKNOWN);
+    expect(out.inputs.events).toEqual([UNKNOWN]);
   });
 });
 
 describe("diff", () => {
   it("no changes when only the event order differs", () => {
-    expect(diffHook("project", state, news())).toEqual({
+    expect(diff("1", state, news(), "project")).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
@@ -136,19 +140,20 @@ describe("diff", () => {
   });
 
   it("replaces on instance or project change, deleting first", () => {
-    expect(diffHook("project", state, news({ gitlab: { url: "https://other.example.com" } }))).toEqual({
+    expect(diff("1", state, news({ gitlab: { url: "https://other.example.com" } }), "project")).toEqual({
       changes: true,
       replaces: ["gitlab"],
       deleteBeforeReplace: true,
     });
-    expect(diffHook("project", state, news({ project: "acme/web" })).replaces).toEqual(["project"]);
+    expect(diff("1", state, news({ project: "acme/web" }), "project").replaces).toEqual(["project"]);
     // The project's own numeric ID is the same project.
-    expect(diffHook("project", state, news({ project: "42" })).changes).toBe(false);
+    expect(diff("1", state, news({ project: "42" }), "project").changes).toBe(false);
     expect(
-      diffHook(
-        "group",
+      diff(
+        "1",
         { ...state, project: undefined, group: "acme", groupId: 9 },
         news({ project: undefined, group: "acme2" }),
+        "group",
       ).replaces,
     ).toEqual(["group"]);
   });
@@ -162,7 +167,7 @@ describe("diff", () => {
       { secret: undefined },
       { gitlab: { url: "https://gitlab.example.com", token: "glpat-new" } },
     ]) {
-      expect(diffHook("project", state, news(over)), JSON.stringify(over)).toEqual({
+      expect(diff("1", state, news(over), "project"), JSON.stringify(over)).toEqual({
         changes: true,
         replaces: [],
         deleteBeforeReplace: false,
@@ -171,19 +176,19 @@ describe("diff", () => {
   });
 
   it("treats unknown values as changes, and unknown owners or instances as replacements", () => {
-    expect(diffHook("project", state, news({ url: UNKNOWN })).changes).toBe(true);
-    expect(diffHook("project", state, news({ events: UNKNOWN })).changes).toBe(true);
-    expect(diffHook("project", state, news({ project: UNKNOWN })).replaces).toEqual(["project"]);
-    expect(diffHook("project", state, news({ gitlab: UNKNOWN })).replaces).toEqual(["gitlab"]);
-    expect(diffHook("project", state, news({ gitlab: { url: UNKNOWN, token: "glpat-x" } })).replaces).toEqual(
-      ["gitlab"],
-    );
+    expect(diff("1", state, news({ url: UNKNOWN }), "project").changes).toBe(true);
+    expect(diff("1", state, news({ events: UNKNOWN }), "project").changes).toBe(true);
+    expect(diff("1", state, news({ project: UNKNOWN }), "project").replaces).toEqual(["project"]);
+    expect(diff("1", state, news({ gitlab: UNKNOWN }), "project").replaces).toEqual(["gitlab"]);
+    expect(
+      diff("1", state, news({ gitlab: { url: UNKNOWN, token: "glpat-x" } }), "project").replaces,
+    ).toEqual(["gitlab"]);
   });
 
   it("an unknown token on the same instance is an in-place change, not a replacement", () => {
     // A token from another resource's output is unknown during preview; the instance is known.
     expect(
-      diffHook("project", state, news({ gitlab: { url: "https://gitlab.example.com", token: UNKNOWN } })),
+      diff("1", state, news({ gitlab: { url: "https://gitlab.example.com", token: UNKNOWN } }), "project"),
     ).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
@@ -209,7 +214,7 @@ describe("wire body and state", () => {
   });
 
   it("upgrades a state without schemaVersion", () => {
-    expect(upgradeOutputs({ hookId: "7", url: "https://x", project: "a/b" })).toMatchObject({
+    expect(upgradeOutputs({ hookId: "7", url: "https://x", project: "a/b" }, "7")).toMatchObject({
       schemaVersion: 1,
       hookId: 7,
       gitlabUrl: "https://gitlab.com",

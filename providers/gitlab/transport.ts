@@ -3,30 +3,13 @@
 // (jdalrymple/gitbeaker#3805); handing it this one means `send` is the only retry layer and no
 // gitbeaker rate limiter is ever built (limiters are made inside the requester it replaces).
 import type { ProjectHooks } from "@gitbeaker/rest";
-import { excerpt, HttpError, type HttpMethod, redact, send } from "../http";
+import { excerpt, type HttpMethod, redact, send } from "../http";
+import { GitLabHttpError } from "./errors";
 
 type RequesterFn = NonNullable<ConstructorParameters<typeof ProjectHooks>[0]["requesterFn"]>;
 type ResourceOptions = Parameters<RequesterFn>[0];
 type Requester = ReturnType<RequesterFn>;
 type RequestOptions = NonNullable<Parameters<Requester["get"]>[1]>;
-
-/** A non-2xx answer from GitLab, with GitLab's `message` or `error` text when it sent one. */
-export class GitLabHttpError extends HttpError {
-  constructor(
-    message: string,
-    status: number,
-    url: string,
-    body: string,
-    headers: Record<string, string>,
-    readonly method: HttpMethod,
-    /** GitLab's `message` (`"404 Project Not Found"`) or `error` (`"404 Not Found"` for an unknown route). */
-    readonly gitlabMessage: string,
-    /** True when the answer came as `{"error": ...}`: Grape's shape for a route that does not exist. */
-    readonly routeError: boolean,
-  ) {
-    super(message, status, url, body, headers);
-  }
-}
 
 // gitbeaker sends camelCase option names through xcase; GitLab wants snake_case.
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -1,10 +1,22 @@
-import type { HookScope } from "./events";
+import { GITLAB_EVENTS, GITLAB_GROUP_ONLY_EVENTS } from "../events";
 
 export const DEFAULT_GITLAB_URL = "https://gitlab.com";
+/** Bumped when the shape of the outputs changes; `upgradeOutputs` reads every earlier one. */
 export const SCHEMA_VERSION = 1;
 
+/** Which kind of hook: one resource type each, one provider each. */
+export type HookScope = "project" | "group";
+
+const GROUP_ONLY = new Set(GITLAB_GROUP_ONLY_EVENTS);
+
+/** The event fields each kind of hook stores, which is also what read reports. */
+export const HOOK_EVENTS: Record<HookScope, readonly string[]> = {
+  project: GITLAB_EVENTS.filter((e) => !GROUP_ONLY.has(e)),
+  group: GITLAB_EVENTS,
+};
+
 /** What the program declares (after check: normalized, defaults applied). */
-export interface HookInputs {
+export interface Inputs {
   gitlab?: { url?: string; token?: string };
   /** `project` for a project hook, `group` for a group hook: numeric ID or full path. */
   project?: string;
@@ -15,8 +27,11 @@ export interface HookInputs {
   enableSslVerification: boolean;
 }
 
-/** The state: everything read, update and delete need, since they receive outputs, not inputs. */
-export interface HookOutputs {
+/**
+ * The state: everything read, update and delete need, since they receive outputs, not inputs.
+ * A type, so that it is a `Props`.
+ */
+export type Outputs = {
   schemaVersion: number;
   hookId: number;
   /** The instance URL, e.g. https://gitlab.example.com (not the /api/v4 base). */
@@ -32,13 +47,7 @@ export interface HookOutputs {
   events: string[];
   enableSslVerification: boolean;
   secret?: string;
-}
+};
 
 export const ownerIdKey = (scope: HookScope): "projectId" | "groupId" =>
   scope === "project" ? "projectId" : "groupId";
-
-/** An instance URL without trailing slashes, host lowercased by URL parsing. */
-export function normalizeInstanceUrl(raw: string): string {
-  const u = new URL(raw);
-  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`;
-}
