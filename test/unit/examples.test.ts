@@ -42,6 +42,22 @@ describe("examples/", () => {
     }
   });
 
+  it("each README's steps, up to the first pulumi command, build the package at the root before installing the example", () => {
+    // `npm install` in an example runs the package's prepare script in ../.., which needs the
+    // root's own node_modules (tsc): a fresh clone must run `npm ci` at the root first.
+    for (const name of examples) {
+      const readme = readFileSync(path.join(EXAMPLES, name, "README.md"), "utf8");
+      const steps = (/```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? "")
+        .split("\n")
+        .map((line) => line.replace(/\s+#.*$/, "").trim())
+        .filter((line) => line !== "");
+      const first = steps.findIndex((line) => line.startsWith("pulumi "));
+      expect(first, name).toBeGreaterThan(0);
+      expect(steps.slice(0, 3), name).toEqual(["npm ci", `cd examples/${name}`, "npm install"]);
+      expect(steps.slice(0, first), name).toContain("npx tsc --noEmit -p .");
+    }
+  });
+
   it("type-check against the package source", () => {
     const result = tsc(path.join(EXAMPLES, "tsconfig.json"));
     expect(result.output).toBe("");
