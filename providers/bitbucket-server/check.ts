@@ -1,12 +1,15 @@
 // Validation and normalization of the inputs: pure, with messages that name the input and what
 // is valid. Values not known yet (preview) pass untouched.
-import { defaultEvents, normalizeEvents, unknownEventsError } from "../events";
-import { env, UNKNOWN } from "../shared";
-
-export interface CheckFailure {
-  readonly property: string;
-  readonly reason: string;
-}
+import {
+  type CheckResult,
+  checkEventList,
+  env,
+  failureList,
+  isRecord,
+  normalizeBaseUrl,
+  type Props,
+  UNKNOWN,
+} from "../shared";
 
 const SCOPE_FORMS = '"global", "project:<project name>" or "repository:<PROJECT KEY>/<repository slug>"';
 
@@ -51,37 +54,29 @@ export function normalizeInstanceUrl(raw: string, from: string): { url: string }
     };
   }
   if (u.search || u.hash) return { error: `${from} must not have a query or fragment; got "${raw}"` };
-  return { url: `${u.origin}${u.pathname.replace(/\/+$/, "")}` };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return { url: normalizeBaseUrl(raw) };
 }
 
 /**
  * Checks and normalizes the inputs. The instance URL comes from `bitbucketServer.url` or else
  * `BITBUCKET_SERVER_URL`, and is kept as `instanceUrl` so later calls never re-read it.
  */
-export function checkInputs(news: Record<string, unknown>): {
-  inputs: Record<string, unknown>;
-  failures: CheckFailure[];
-} {
-  const failures: CheckFailure[] = [];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
-  const inputs: Record<string, unknown> = {};
+export function check(news: Props): CheckResult {
+  const { failures, fail } = failureList();
+  const inputs: Props = {};
 
   const conn = news.bitbucketServer;
   let rawUrl: unknown;
   let urlFrom = "bitbucketServer.url";
   if (conn === UNKNOWN) {
     rawUrl = UNKNOWN;
-  } else if (conn !== undefined && conn !== null && !isObject(conn)) {
+  } else if (conn !== undefined && conn !== null && !isRecord(conn)) {
     fail(
       "bitbucketServer",
       "bitbucketServer must be an object { url?, token? } or { url?, username?, password? }",
     );
   } else {
-    const c = (conn ?? {}) as Record<string, unknown>;
+    const c = (conn ?? {}) as Props;
     for (const key of Object.keys(c)) {
       if (!["url", "token", "username", "password"].includes(key)) {
         fail(
@@ -108,7 +103,7 @@ export function checkInputs(news: Record<string, unknown>): {
       );
     }
     if (conn !== undefined && conn !== null) {
-      const kept: Record<string, unknown> = {};
+      const kept: Props = {};
       for (const key of ["url", "token", "username", "password"]) if (has(key)) kept[key] = c[key];
       if (Object.keys(kept).length > 0) inputs.bitbucketServer = kept;
     }
@@ -163,18 +158,9 @@ export function checkInputs(news: Record<string, unknown>): {
     );
   } else inputs.secret = secret;
 
-  const events = news.events ?? defaultEvents("bitbucketServer");
-  if (events === UNKNOWN || (Array.isArray(events) && events.includes(UNKNOWN))) {
-    inputs.events = events;
-  } else if (!Array.isArray(events) || events.some((e) => typeof e !== "string")) {
-    fail("events", "events must be a list of event names, such as events.bitbucketServer.push");
-  } else if (events.length === 0) {
-    fail("events", "events must not be empty: the hook would receive nothing");
-  } else {
-    const problem = unknownEventsError("bitbucketServer", events as string[]);
-    if (problem) fail("events", problem);
-    else inputs.events = normalizeEvents(events as string[]);
-  }
+  const events = checkEventList("bitbucketServer", news.events);
+  if (events.status === "invalid") fail("events", events.problem);
+  else inputs.events = events.events;
 
   return { inputs, failures };
 }

@@ -3,9 +3,8 @@
 // answers to errors that name the fix; retries and timeouts are send()'s.
 import { createHash } from "node:crypto";
 import { excerpt, type HttpMethod, type HttpResponse, send } from "../http";
-import { coalesce } from "../shared";
-import { authorization, type Credential, credentialSecrets } from "./credentials";
-import { NotSystemAdminError, noPluginError } from "./errors";
+import { authorization, type Credential, coalesce, credentialSecrets } from "../shared";
+import { BitbucketServerError, NotSystemAdminError, noPlugin } from "./errors";
 import { PLUGIN_PATH, type PluginWebhook } from "./types";
 
 export interface Session {
@@ -53,11 +52,12 @@ async function call(
   return res;
 }
 
-function unexpected(s: Session, method: HttpMethod, res: HttpResponse, what: string): Error {
+function unexpected(s: Session, method: HttpMethod, res: HttpResponse, what: string): BitbucketServerError {
   const said = excerpt(res.body, [...credentialSecrets(s.credential), ...s.secrets], 500);
   const detail = said === "" ? "" : `: ${said}`;
-  return new Error(
+  return new BitbucketServerError(
     `the Bitbucket Server at ${s.instanceUrl} answered ${res.status} to ${method} ${PLUGIN_PATH} (${what})${detail}`,
+    "http",
   );
 }
 
@@ -76,7 +76,7 @@ export function listWebhooks(s: Session): Promise<PluginWebhook[]> {
 
 async function fetchWebhooks(s: Session): Promise<PluginWebhook[]> {
   const res = await call(s, "GET");
-  if (res.status === 404) throw noPluginError(s.instanceUrl);
+  if (res.status === 404) throw noPlugin(s.instanceUrl);
   if (res.status !== 200) throw unexpected(s, "GET", res, "listing webhooks");
   let parsed: unknown;
   try {
@@ -116,18 +116,20 @@ export async function upsertWebhook(s: Session, body: UpsertBody): Promise<void>
   const text = excerpt(res.body, [...credentialSecrets(s.credential), ...s.secrets]);
   if (res.status === 404 && /^No such (project|repository): /.test(text)) {
     const isProject = text.startsWith("No such project");
-    throw new Error(
+    throw new BitbucketServerError(
       `scope "${body.scope}": the Bitbucket Server at ${s.instanceUrl} answered 404 "${text}"; ${
         isProject
           ? "the project part is the project's NAME as shown in Bitbucket (not its key)"
           : "give repository:<PROJECT KEY>/<repository slug> of an existing repository"
       }, or use scope "global"`,
+      "scopeNotFound",
     );
   }
-  if (res.status === 404) throw noPluginError(s.instanceUrl);
+  if (res.status === 404) throw noPlugin(s.instanceUrl);
   if (res.status === 422) {
-    throw new Error(
+    throw new BitbucketServerError(
       `the Sourcegraph plugin at ${s.instanceUrl} rejected webhook "${body.name}" (422): ${text}`,
+      "rejected",
     );
   }
   throw unexpected(s, "POST", res, `saving webhook "${body.name}"`);
@@ -139,6 +141,6 @@ export async function deleteWebhook(s: Session, name: string): Promise<void> {
   const form = new URLSearchParams({ name }).toString();
   const res = await call(s, "DELETE", { contentType: "application/x-www-form-urlencoded", text: form });
   if (res.status === 204 || res.status === 200) return;
-  if (res.status === 404) throw noPluginError(s.instanceUrl);
+  if (res.status === 404) throw noPlugin(s.instanceUrl);
   throw unexpected(s, "DELETE", res, `deleting webhook "${name}"`);
 }

@@ -1,63 +1,70 @@
-import { env } from "../shared";
+// Which credential a call uses: the one given as `bitbucketServer` input (stored with the hook, so
+// a later delete works), then the environment's, read at call time, when the plugin refuses it.
+import {
+  type Credential,
+  credentialCandidates,
+  env,
+  sameCredential,
+  tokenOrBasic,
+  withCredentials,
+} from "../shared";
+import type { Session } from "./client";
+import { missingCredentials, NotSystemAdminError } from "./errors";
 import type { BitbucketServerConnection } from "./types";
-
-/** A credential and where it came from, so a refusal can say which setting to fix. */
-export type Credential =
-  | { readonly kind: "token"; readonly token: string; readonly source: string }
-  | { readonly kind: "basic"; readonly username: string; readonly password: string; readonly source: string };
-
-export const CREDENTIAL_SETTINGS =
-  "bitbucketServer.token (or bitbucketServer.username + bitbucketServer.password), or the environment variables BITBUCKET_SERVER_TOKEN (or BITBUCKET_SERVER_USERNAME + BITBUCKET_SERVER_PASSWORD)";
 
 /** The credential given as input (and so stored with the resource), if any. */
 export function credentialFromConnection(
   conn: BitbucketServerConnection | undefined,
 ): Credential | undefined {
-  if (conn?.token) return { kind: "token", token: conn.token, source: "bitbucketServer.token" };
-  if (conn?.username && conn.password) {
-    return {
-      kind: "basic",
-      username: conn.username,
-      password: conn.password,
-      source: "bitbucketServer.username + bitbucketServer.password",
-    };
-  }
-  return undefined;
+  return tokenOrBasic(
+    { token: conn?.token, username: conn?.username, password: conn?.password },
+    { token: "bitbucketServer.token", basic: "bitbucketServer.username + bitbucketServer.password" },
+  );
 }
 
 /** The environment's credential, read at call time; a token wins over a username and password. */
 export function credentialFromEnv(): Credential | undefined {
-  const token = env("BITBUCKET_SERVER_TOKEN");
-  if (token) return { kind: "token", token, source: "BITBUCKET_SERVER_TOKEN" };
-  const username = env("BITBUCKET_SERVER_USERNAME");
-  const password = env("BITBUCKET_SERVER_PASSWORD");
-  if (username && password) {
-    return {
-      kind: "basic",
-      username,
-      password,
-      source: "BITBUCKET_SERVER_USERNAME + BITBUCKET_SERVER_PASSWORD",
-    };
-  }
-  return undefined;
+  return tokenOrBasic(
+    {
+      token: env("BITBUCKET_SERVER_TOKEN"),
+      username: env("BITBUCKET_SERVER_USERNAME"),
+      password: env("BITBUCKET_SERVER_PASSWORD"),
+    },
+    { token: "BITBUCKET_SERVER_TOKEN", basic: "BITBUCKET_SERVER_USERNAME + BITBUCKET_SERVER_PASSWORD" },
+  );
 }
 
-export function sameCredential(a: Credential, b: Credential): boolean {
-  if (a.kind === "token" && b.kind === "token") return a.token === b.token;
-  if (a.kind === "basic" && b.kind === "basic") return a.username === b.username && a.password === b.password;
-  return false;
+/** Where a call goes and with what. */
+export interface Target {
+  readonly instanceUrl: string;
+  /** The connection given as input or stored with the hook. */
+  readonly connection?: BitbucketServerConnection;
+  /** Webhook secrets to keep out of messages. */
+  readonly secrets: ReadonlyArray<string | undefined>;
 }
 
-export function authorization(c: Credential): string {
-  return c.kind === "token"
-    ? `Bearer ${c.token}`
-    : `Basic ${Buffer.from(`${c.username}:${c.password}`, "utf8").toString("base64")}`;
-}
-
-/** Values to strip from any message. */
-export function credentialSecrets(c: Credential | undefined): string[] {
-  if (!c) return [];
-  return c.kind === "token"
-    ? [c.token]
-    : [c.password, Buffer.from(`${c.username}:${c.password}`, "utf8").toString("base64")];
+/**
+ * Runs `fn` with the credential given as input, then, if the plugin refuses it, with the
+ * environment's: a rotated token must not break a later destroy. When all are refused, the error
+ * names every one tried.
+ */
+export function withClient<T>(target: Target, fn: (s: Session) => Promise<T>): Promise<T> {
+  const { instanceUrl } = target;
+  const secrets = target.secrets.filter((s): s is string => !!s);
+  return withCredentials(
+    {
+      candidates: credentialCandidates(
+        [credentialFromConnection(target.connection), credentialFromEnv()],
+        sameCredential,
+      ),
+      refused: (err) => err instanceof NotSystemAdminError,
+      missing: () => missingCredentials(instanceUrl),
+      allRefused: (_last, tried) =>
+        new NotSystemAdminError(
+          instanceUrl,
+          tried.map((c) => c.source),
+        ),
+    },
+    (credential) => fn({ instanceUrl, credential, secrets }),
+  );
 }

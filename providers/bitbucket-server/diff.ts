@@ -1,14 +1,9 @@
 // Local and pure, as preview needs it: no network, and values not known yet during preview count
 // as changes.
+import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";
-import { containsUnknown } from "../shared";
-import { upgradeOutputs } from "./outputs";
-
-export interface DiffResult {
-  changes: boolean;
-  replaces: string[];
-  deleteBeforeReplace: boolean;
-}
+import { containsUnknown, type Props } from "../shared";
+import { upgradeOutputs } from "./state";
 
 function changed(a: unknown, b: unknown): boolean {
   return containsUnknown(b) || a !== b;
@@ -24,8 +19,8 @@ function credentialsOf(conn: unknown): string {
  * Scope, receiver URL, secret and events change in place through the same upsert. A changed
  * credential only refreshes what is stored.
  */
-export function diffWebhook(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
-  const o = upgradeOutputs(olds);
+export function diff(id: string, olds: Props, news: Props): pulumi.dynamic.DiffResult {
+  const o = upgradeOutputs(olds, id);
   const replaces: string[] = [];
   if (changed(o.instanceUrl, news.instanceUrl)) replaces.push("instanceUrl");
   if (changed(o.webhookName, news.webhookName)) replaces.push("webhookName");

@@ -6,8 +6,11 @@ export interface BitbucketServerConnection {
   readonly password?: string;
 }
 
-/** Inputs after check: normalized, with the instance URL resolved (from the environment if need be). */
-export interface WebhookInputs {
+/**
+ * Inputs after check: normalized, with the instance URL resolved (from the environment if need
+ * be). Types rather than interfaces, so that they are `Props`.
+ */
+export type Inputs = {
   readonly bitbucketServer?: BitbucketServerConnection;
   /** The instance URL without a trailing slash; the hook lives there for its whole life. */
   readonly instanceUrl: string;
@@ -20,9 +23,9 @@ export interface WebhookInputs {
   readonly secret: string;
   /** Sorted and de-duplicated. */
   readonly events: string[];
-}
+};
 
-export interface WebhookOutputs extends WebhookInputs {
+export type Outputs = Inputs & {
   /** The plugin's numeric id, which its POST does not return: read back by name. */
   readonly webhookId: number;
   /**
@@ -32,7 +35,7 @@ export interface WebhookOutputs extends WebhookInputs {
    */
   readonly remoteScope: string;
   readonly schemaVersion: 1;
-}
+};
 
 /** One element of the plugin's GET answer. */
 export interface PluginWebhook {
@@ -46,5 +49,6 @@ export interface PluginWebhook {
   readonly lastEvent?: string;
 }
 
+/** Bumped when the shape of the outputs changes; `upgradeOutputs` reads every earlier one. */
 export const SCHEMA_VERSION = 1;
 export const PLUGIN_PATH = "/rest/sourcegraph-admin/1.0/webhook";

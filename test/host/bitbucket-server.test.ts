@@ -11,6 +11,7 @@ import {
   serializeProvider,
   startHost,
 } from "../harness/provider-host";
+import { expectNewerStateRefused } from "./newer-state";
 
 const ADMIN_TOKEN = "bbs-admin-token";
 const SECRET = "host-secret-0123456789";
@@ -116,6 +117,19 @@ describe("BitbucketServerWebhook through the dynamic-provider host", () => {
     expect(bbs.server.log.filter((l) => l.method === "DELETE").every((l) => l.path === PLUGIN_PATH)).toBe(
       true,
     );
+  });
+
+  it("refuses state from a newer schema version on preview, refresh, update and destroy", async () => {
+    const inputs = await checked("newer");
+    const { id, outs } = await host.create(urn("newer"), inputs);
+    await expectNewerStateRefused(
+      host,
+      { urn: urn("newer"), id, outs, inputs },
+      `Bitbucket Server webhook ${id}`,
+      KNOWN,
+    );
+    expect(bbs.webhook("sgw-test-newer")).toMatchObject({ endpoint: RECEIVER, secret: SECRET });
+    await host.delete(id, urn("newer"), outs);
   });
 
   it("replaces on another webhookName or instance, and adopts a hook with the same name", async () => {

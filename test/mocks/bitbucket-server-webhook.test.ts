@@ -3,7 +3,7 @@
 // marks the outputs named in additionalSecretOutputs as secret.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkInputs } from "../../providers/bitbucket-server";
+import { check } from "../../providers/bitbucket-server";
 import { BitbucketServerWebhook } from "../../src";
 import {
   isSecretValue,
@@ -27,7 +27,7 @@ beforeAll(async () => {
   registered = await mockResources((r) => {
     if (r.type !== TYPE) return { id: `${r.name}-id`, state: r.inputs };
     const { __provider, ...plain } = unsecret(r.inputs);
-    const { inputs, failures } = checkInputs(plain);
+    const { inputs, failures } = check(plain);
     if (failures.length > 0) {
       throw new Error(failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
     }

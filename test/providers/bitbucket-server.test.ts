@@ -82,8 +82,8 @@ describe("lifecycle", () => {
 
     const read = await provider.read(created.id, created.outs);
     expect(read.id).toBe(created.id);
-    expect(read.props).toEqual(created.outs);
-    expect(await provider.diff(created.id, read.props, inputs)).toEqual({
+    expect(read.props!).toEqual(created.outs);
+    expect(await provider.diff(created.id, read.props!, inputs)).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
@@ -146,7 +146,7 @@ describe("lifecycle", () => {
     process.env.BITBUCKET_SERVER_URL = "http://127.0.0.1:1";
     expect((await provider.read(created.id, created.outs)).id).toBe(created.id);
     await provider.delete(created.id, created.outs);
-    expect(bbs.webhook(res.inputs.webhookName)).toBeUndefined();
+    expect(bbs.webhook(res.inputs.webhookName as string)).toBeUndefined();
   });
 });
 
@@ -156,12 +156,12 @@ describe("drift", () => {
     const created = await provider.create(inputs);
     bbs.edit(inputs.webhookName, { secret: "changed-by-hand" });
     const read = await provider.read(created.id, created.outs);
-    expect(read.props.secret).toBe("changed-by-hand");
-    expect(await provider.diff(created.id, read.props, inputs)).toMatchObject({
+    expect(read.props!.secret).toBe("changed-by-hand");
+    expect(await provider.diff(created.id, read.props!, inputs)).toMatchObject({
       changes: true,
       replaces: [],
     });
-    await provider.update(created.id, read.props, inputs);
+    await provider.update(created.id, read.props!, inputs);
     expect(bbs.webhook(inputs.webhookName)!.secret).toBe(SECRET);
   });
 
@@ -174,12 +174,12 @@ describe("drift", () => {
       secret: null,
     });
     const read = await provider.read(created.id, created.outs);
-    expect(read.props).toMatchObject({
+    expect(read.props!).toMatchObject({
       events: ["pr", "repo"],
       url: "https://elsewhere.example.com/x",
       secret: "",
     });
-    expect((await provider.diff(created.id, read.props, inputs)).changes).toBe(true);
+    expect((await provider.diff(created.id, read.props!, inputs)).changes).toBe(true);
     // Same set in another order is no change.
     expect(
       (await provider.diff(created.id, created.outs, { ...inputs, events: [...inputs.events].reverse() }))
@@ -192,9 +192,9 @@ describe("drift", () => {
     const created = await provider.create(inputs);
     bbs.edit(inputs.webhookName, { name: `${inputs.webhookName}-renamed` });
     const read = await provider.read(created.id, created.outs);
-    expect(read.props.webhookName).toBe(`${inputs.webhookName}-renamed`);
-    expect((await provider.diff(created.id, read.props, inputs)).replaces).toEqual(["webhookName"]);
-    await provider.delete(created.id, read.props);
+    expect(read.props!.webhookName).toBe(`${inputs.webhookName}-renamed`);
+    expect((await provider.diff(created.id, read.props!, inputs)).replaces).toEqual(["webhookName"]);
+    await provider.delete(created.id, read.props!);
     expect(bbs.webhook(`${inputs.webhookName}-renamed`)).toBeUndefined();
   });
 });
@@ -231,8 +231,8 @@ describe("scopes", () => {
     const created = await provider.create(inputs);
     expect(bbs.webhook(inputs.webhookName)!.scope).toBe("project:Project One");
     const read = await provider.read(created.id, created.outs);
-    expect(read.props.scope).toBe("project:Project One");
-    expect((await provider.diff(created.id, read.props, inputs)).changes).toBe(false);
+    expect(read.props!.scope).toBe("project:Project One");
+    expect((await provider.diff(created.id, read.props!, inputs)).changes).toBe(false);
   });
 
   it("keeps the declared repository:KEY/slug although GET answers with names, and shows real changes", async () => {
@@ -240,20 +240,20 @@ describe("scopes", () => {
     const created = await provider.create(inputs);
     expect(created.outs.remoteScope).toBe("repository:Project One/Repo One");
     const read = await provider.read(created.id, created.outs);
-    expect(read.props).toMatchObject({
+    expect(read.props!).toMatchObject({
       scope: "repository:PROJ/repo-one",
       remoteScope: "repository:Project One/Repo One",
     });
-    expect((await provider.diff(created.id, read.props, inputs)).changes).toBe(false);
+    expect((await provider.diff(created.id, read.props!, inputs)).changes).toBe(false);
 
     bbs.edit(inputs.webhookName, { scope: "repository:PROJ/repo-two" });
-    const drifted = await provider.read(created.id, read.props);
-    expect(drifted.props.scope).toBe("repository:Project One/Repo Two");
-    expect(await provider.diff(created.id, drifted.props, inputs)).toMatchObject({
+    const drifted = await provider.read(created.id, read.props!);
+    expect(drifted.props!.scope).toBe("repository:Project One/Repo Two");
+    expect(await provider.diff(created.id, drifted.props!, inputs)).toMatchObject({
       changes: true,
       replaces: [],
     });
-    const repaired = await provider.update(created.id, drifted.props, inputs);
+    const repaired = await provider.update(created.id, drifted.props!, inputs);
     expect(repaired.outs.remoteScope).toBe("repository:Project One/Repo One");
     expect(bbs.webhook(inputs.webhookName)!.scope).toBe("repository:Project One/Repo One");
   });

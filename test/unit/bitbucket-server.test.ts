@@ -1,15 +1,15 @@
 // Pure parts of the Bitbucket Server provider: check, diff, state upgrade, credentials.
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  checkInputs,
+  check,
   credentialFromConnection,
   credentialFromEnv,
-  diffWebhook,
+  diff,
   outputsFromRemote,
   scopeProblem,
   upgradeOutputs,
 } from "../../providers/bitbucket-server";
-import { defaultEvents } from "../../providers/events";
+import { defaultEvents, KNOWN_EVENTS } from "../../providers/events";
 import { UNKNOWN } from "../../providers/shared";
 
 const ENV_KEYS = [
@@ -30,11 +30,11 @@ const base = {
 };
 
 const reasons = (news: Record<string, unknown>) =>
-  checkInputs(news).failures.map((f) => `${f.property}: ${f.reason}`);
+  check(news).failures.map((f) => `${f.property}: ${f.reason}`);
 
 describe("check", () => {
   it("normalizes: instance URL, default scope and events (sorted)", () => {
-    const { inputs, failures } = checkInputs(base);
+    const { inputs, failures } = check(base);
     expect(failures).toEqual([]);
     expect(inputs).toEqual({
       bitbucketServer: base.bitbucketServer,
@@ -50,7 +50,7 @@ describe("check", () => {
   it("takes the URL from BITBUCKET_SERVER_URL at call time, and never copies env credentials", () => {
     process.env.BITBUCKET_SERVER_URL = "http://bbs.internal:7990";
     process.env.BITBUCKET_SERVER_TOKEN = "env-token";
-    const { inputs, failures } = checkInputs({ ...base, bitbucketServer: undefined });
+    const { inputs, failures } = check({ ...base, bitbucketServer: undefined });
     expect(failures).toEqual([]);
     expect(inputs.instanceUrl).toBe("http://bbs.internal:7990");
     expect(inputs.bitbucketServer).toBeUndefined();
@@ -105,9 +105,9 @@ describe("check", () => {
     const [reason] = reasons({ ...base, events: ["repo:refs_changed", "pr:opened"] });
     expect(reason).toMatch(/^events: unknown bitbucketServer event "pr:opened"; valid: .*repo:refs_changed/);
     expect(reasons({ ...base, events: [] })).toEqual([
-      "events: events must not be empty: the hook would receive nothing",
+      `events: events must be a non-empty list of bitbucketServer event names; valid: ${KNOWN_EVENTS.bitbucketServer.join(", ")}`,
     ]);
-    expect(checkInputs({ ...base, events: ["repo", "pr", "repo"] }).inputs.events).toEqual(["pr", "repo"]);
+    expect(check({ ...base, events: ["repo", "pr", "repo"] }).inputs.events).toEqual(["pr", "repo"]);
   });
 
   it("requires a secret, a receiver URL and a webhook name", () => {
@@ -126,7 +126,7 @@ describe("check", () => {
   });
 
   it("lets unknown values (preview) through", () => {
-    const { inputs, failures } = checkInputs({
+    const { inputs, failures } = check({
       bitbucketServer: UNKNOWN,
       webhookName: UNKNOWN,
       url: UNKNOWN,
@@ -140,20 +140,20 @@ describe("check", () => {
 });
 
 describe("diff", () => {
-  const inputs = checkInputs(base).inputs;
+  const inputs = check(base).inputs;
   const olds = { ...inputs, webhookId: 7, remoteScope: "global", schemaVersion: 1 };
 
   it("is no change for the same inputs, and events compare as sets", () => {
-    expect(diffWebhook(olds, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(diff("7", olds, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     const events = [...(inputs.events as string[])].reverse();
-    expect(diffWebhook(olds, { ...inputs, events: [...events, events[0]] }).changes).toBe(false);
+    expect(diff("7", olds, { ...inputs, events: [...events, events[0]] }).changes).toBe(false);
   });
 
   it("replaces on another instance or another webhookName", () => {
-    expect(diffWebhook(olds, { ...inputs, instanceUrl: "https://other.example.com" }).replaces).toEqual([
+    expect(diff("7", olds, { ...inputs, instanceUrl: "https://other.example.com" }).replaces).toEqual([
       "instanceUrl",
     ]);
-    expect(diffWebhook(olds, { ...inputs, webhookName: "renamed" }).replaces).toEqual(["webhookName"]);
+    expect(diff("7", olds, { ...inputs, webhookName: "renamed" }).replaces).toEqual(["webhookName"]);
   });
 
   it("changes in place for scope, url, secret, events and credentials", () => {
@@ -165,7 +165,7 @@ describe("diff", () => {
       { bitbucketServer: { url: base.bitbucketServer.url, token: "new-token" } },
       { bitbucketServer: undefined },
     ]) {
-      expect(diffWebhook(olds, { ...inputs, ...change }), JSON.stringify(change)).toEqual({
+      expect(diff("7", olds, { ...inputs, ...change }), JSON.stringify(change)).toEqual({
         changes: true,
         replaces: [],
         deleteBeforeReplace: false,
@@ -174,23 +174,26 @@ describe("diff", () => {
   });
 
   it("treats unknown values as changes, and an unknown instance or name as a replacement", () => {
-    expect(diffWebhook(olds, { ...inputs, secret: UNKNOWN }).changes).toBe(true);
-    expect(diffWebhook(olds, { ...inputs, events: [UNKNOWN] }).changes).toBe(true);
-    expect(diffWebhook(olds, { ...inputs, instanceUrl: UNKNOWN }).replaces).toEqual(["instanceUrl"]);
-    expect(diffWebhook(olds, { ...inputs, webhookName: UNKNOWN }).replaces).toEqual(["webhookName"]);
+    expect(diff("7", olds, { ...inputs, secret: UNKNOWN }).changes).toBe(true);
+    expect(diff("7", olds, { ...inputs, events: [UNKNOWN] }).changes).toBe(true);
+    expect(diff("7", olds, { ...inputs, instanceUrl: UNKNOWN }).replaces).toEqual(["instanceUrl"]);
+    expect(diff("7", olds, { ...inputs, webhookName: UNKNOWN }).replaces).toEqual(["webhookName"]);
   });
 });
 
 describe("state", () => {
   it("upgrades a state without schemaVersion or remoteScope", () => {
-    const o = upgradeOutputs({
-      bitbucketServer: { url: "https://bbs.example.com/" },
-      webhookName: "n",
-      url: "https://u",
-      secret: "s",
-      events: ["repo", "pr"],
-      webhookId: 3,
-    });
+    const o = upgradeOutputs(
+      {
+        bitbucketServer: { url: "https://bbs.example.com/" },
+        webhookName: "n",
+        url: "https://u",
+        secret: "s",
+        events: ["repo", "pr"],
+        webhookId: 3,
+      },
+      "3",
+    );
     expect(o).toMatchObject({
       instanceUrl: "https://bbs.example.com",
       scope: "global",
@@ -198,20 +201,23 @@ describe("state", () => {
       events: ["pr", "repo"],
       schemaVersion: 1,
     });
-    expect(() => upgradeOutputs({ webhookName: "n" })).toThrow(/no Bitbucket Server URL/);
+    expect(() => upgradeOutputs({ webhookName: "n" }, "3")).toThrow(/no Bitbucket Server URL/);
   });
 
   it("keeps the declared scope spelling while the plugin's spelling is unchanged", () => {
-    const stored = upgradeOutputs({
-      instanceUrl: "https://b",
-      webhookName: "n",
-      scope: "repository:PROJ/repo-one",
-      remoteScope: "repository:Project One/Repo One",
-      url: "https://u",
-      secret: "s",
-      events: ["repo"],
-      webhookId: 3,
-    });
+    const stored = upgradeOutputs(
+      {
+        instanceUrl: "https://b",
+        webhookName: "n",
+        scope: "repository:PROJ/repo-one",
+        remoteScope: "repository:Project One/Repo One",
+        url: "https://u",
+        secret: "s",
+        events: ["repo"],
+        webhookId: 3,
+      },
+      "3",
+    );
     const hook = {
       id: 3,
       name: "n",

@@ -1,11 +1,13 @@
 import { normalizeEvents } from "../events";
+import { type Props, schemaVersionOf } from "../shared";
 import { normalizeInstanceUrl } from "./check";
+import { BitbucketServerError } from "./errors";
 import {
   type BitbucketServerConnection,
+  type Inputs,
+  type Outputs,
   type PluginWebhook,
   SCHEMA_VERSION,
-  type WebhookInputs,
-  type WebhookOutputs,
 } from "./types";
 
 /**
@@ -13,7 +15,8 @@ import {
  * on state from older ones, since the state holds only a forwarding stub). Version 1 is the
  * first; this fills what a hand-edited or partial state may lack.
  */
-export function upgradeOutputs(props: Record<string, unknown>): WebhookOutputs {
+export function upgradeOutputs(props: Props, id: string): Outputs {
+  schemaVersionOf(props, SCHEMA_VERSION, `Bitbucket Server webhook ${id}`);
   const conn = (props.bitbucketServer ?? undefined) as BitbucketServerConnection | undefined;
   let instanceUrl = typeof props.instanceUrl === "string" ? props.instanceUrl : undefined;
   if (instanceUrl === undefined && typeof conn?.url === "string") {
@@ -21,8 +24,9 @@ export function upgradeOutputs(props: Record<string, unknown>): WebhookOutputs {
     if ("url" in n) instanceUrl = n.url;
   }
   if (instanceUrl === undefined) {
-    throw new Error(
+    throw new BitbucketServerError(
       "this webhook's state has no Bitbucket Server URL (instanceUrl); run `pulumi up` with bitbucketServer.url or BITBUCKET_SERVER_URL set so it is stored",
+      "invalidState",
     );
   }
   const scope = typeof props.scope === "string" ? props.scope : "global";
@@ -41,7 +45,7 @@ export function upgradeOutputs(props: Record<string, unknown>): WebhookOutputs {
 }
 
 /** The outputs after a successful upsert: the declared settings plus what only GET tells. */
-export function outputsFor(inputs: WebhookInputs, hook: PluginWebhook): WebhookOutputs {
+export function outputsFor(inputs: Inputs, hook: PluginWebhook): Outputs {
   return {
     ...(inputs.bitbucketServer ? { bitbucketServer: inputs.bitbucketServer } : {}),
     instanceUrl: inputs.instanceUrl,
@@ -60,7 +64,7 @@ export function outputsFor(inputs: WebhookInputs, hook: PluginWebhook): WebhookO
  * The outputs as the plugin has them now. GET spells scopes with names; when the spelling is the
  * one recorded at the last write, the declared form is kept, so only a real change shows.
  */
-export function outputsFromRemote(stored: WebhookOutputs, hook: PluginWebhook): WebhookOutputs {
+export function outputsFromRemote(stored: Outputs, hook: PluginWebhook): Outputs {
   return {
     ...stored,
     webhookId: hook.id,
