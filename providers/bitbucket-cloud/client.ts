@@ -3,14 +3,29 @@
 // Swagger in node-bitbucket's specification/).
 import { type APIClient, Bitbucket } from "bitbucket";
 import { excerpt, redact } from "../http";
-import { CREDENTIALS_HINT, type Credential, SERVICE } from "./config";
-import { SendTransport } from "./fetch-adapter";
+import { type Credential, credentialSecrets } from "../shared";
+import { BitbucketCloudError, CREDENTIALS_HINT, reasonOf } from "./errors";
+import { SendTransport } from "./transport";
+import { SERVICE } from "./types";
 
-export interface HookScope {
+/** Where hooks live: a repository, or (no `repository`) a workspace, at an API. */
+export interface HookTarget {
   readonly apiUrl: string;
   readonly workspace: string;
   /** Absent for a workspace hook. */
   readonly repository?: string;
+}
+
+/** Only the fields of a `HookTarget`, from any object that has them. */
+export function hookTarget(s: HookTarget): HookTarget {
+  return { apiUrl: s.apiUrl, workspace: s.workspace, ...(s.repository ? { repository: s.repository } : {}) };
+}
+
+/** `repository acme/widgets` or `workspace acme`, for messages. */
+export function describeTarget(target: HookTarget): string {
+  return target.repository
+    ? `repository ${target.workspace}/${target.repository}`
+    : `workspace ${target.workspace}`;
 }
 
 /** What we send on create and update. `secret: null` removes it; leaving it out keeps it. */
@@ -29,22 +44,6 @@ export interface RemoteHook {
   readonly active: boolean;
   readonly events: string[];
   readonly secretSet: boolean;
-}
-
-/** An answer outside 2xx, with a message that names the fix. */
-export class BitbucketCloudError extends Error {
-  override readonly name = "BitbucketCloudError";
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-/** True for a refused credential (401): the next candidate credential may work. */
-export function isRefused(err: unknown): boolean {
-  return err instanceof BitbucketCloudError && err.status === 401;
 }
 
 /**
@@ -87,7 +86,8 @@ function describeBody(body: unknown, secrets: readonly string[]): string {
 
 function toRemote(data: unknown): RemoteHook {
   const d = (data ?? {}) as Record<string, unknown>;
-  if (typeof d.uuid !== "string") throw new Error(`${SERVICE} answered a hook without a uuid`);
+  if (typeof d.uuid !== "string")
+    throw new BitbucketCloudError(`${SERVICE} answered a hook without a uuid`, "http");
   return {
     uuid: d.uuid,
     url: typeof d.url === "string" ? d.url : "",
@@ -107,20 +107,11 @@ export class HookClient {
   private readonly secrets: string[];
 
   constructor(
-    readonly scope: HookScope,
+    readonly scope: HookTarget,
     credential: Credential,
     extraSecrets: readonly string[] = [],
   ) {
-    this.secrets = [
-      ...(credential.kind === "token"
-        ? [credential.token]
-        : // A proxy that echoes the request shows the Basic header, which spells the token in base64.
-          [
-            credential.apiToken,
-            Buffer.from(`${credential.email}:${credential.apiToken}`).toString("base64"),
-          ]),
-      ...extraSecrets,
-    ];
+    this.secrets = [...credentialSecrets(credential), ...extraSecrets];
     this.transport = new SendTransport(SERVICE, this.secrets);
     this.client = new Bitbucket({
       baseUrl: scope.apiUrl,
@@ -128,7 +119,7 @@ export class HookClient {
       auth:
         credential.kind === "token"
           ? { token: credential.token }
-          : { username: credential.email, password: credential.apiToken },
+          : { username: credential.username, password: credential.password },
       request: { fetch: this.transport.fetch },
     });
   }
@@ -238,8 +229,10 @@ export class HookClient {
       if (transportError) throw transportError;
       if (isHttpError(err)) {
         if (err.status === 404 && notFoundIsGone) return undefined;
+        // Not the client's HTTPError as `cause`: it carries the request, Authorization header included.
         throw new BitbucketCloudError(
           redact(this.explain(err.status, err.error, what), this.secrets),
+          reasonOf(err.status),
           err.status,
         );
       }

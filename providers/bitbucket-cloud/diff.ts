@@ -2,9 +2,9 @@
 // are sets, and the instance, workspace and repository are replacements.
 import type * as pulumi from "@pulumi/pulumi";
 import { sameEvents } from "../events";
-import { containsUnknown } from "../shared";
-import type { Connection, Inputs, Outputs } from "./config";
-import { upgradeOutputs } from "./outputs";
+import { containsUnknown, type Props } from "../shared";
+import { upgradeOutputs } from "./state";
+import type { Connection, Inputs, Outputs } from "./types";
 
 /** Properties whose change makes a new hook: a hook cannot move between instances or scopes. */
 export const REPLACE_KEYS = ["apiUrl", "workspace", "repository"] as const;
@@ -35,8 +35,9 @@ export function hookChanges(olds: Outputs, news: Inputs): string[] {
   return changed;
 }
 
-export function diff(oldState: Record<string, unknown>, news: Inputs): pulumi.dynamic.DiffResult {
-  const olds = upgradeOutputs(oldState);
+export function diff(id: string, stored: Props, checked: Props): pulumi.dynamic.DiffResult {
+  const olds = upgradeOutputs(stored, id);
+  const news = checked as Inputs;
   const replaces: string[] = REPLACE_KEYS.filter(
     (k) => containsUnknown(news[k]) || (olds[k] ?? "") !== (news[k] ?? ""),
   );

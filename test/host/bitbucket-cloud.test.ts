@@ -11,6 +11,7 @@ import {
   serializeProvider,
   startHost,
 } from "../harness/provider-host";
+import { expectNewerStateRefused } from "./newer-state";
 
 const TOKEN = "bbc-host-token-31c2";
 const ENV_TOKEN = "bbc-host-env-token-8d1a";
@@ -101,6 +102,20 @@ describe("BitbucketCloudWebhook through the dynamic-provider host", () => {
     expect(fake.hooks()).toHaveLength(0);
     await host.delete(id, u, repaired);
     expect(await host.read(id, u, repaired)).toBeUndefined();
+  });
+
+  it("refuses state from a newer schema version on preview, refresh, update and destroy", async () => {
+    const u = urn("newer");
+    const checked = await host.check(u, {}, props());
+    const { id, outs } = await host.create(u, checked.inputs);
+    await expectNewerStateRefused(
+      host,
+      { urn: u, id, outs, inputs: checked.inputs },
+      `Bitbucket Cloud webhook ${id}`,
+      KNOWN,
+    );
+    expect(fake.hook(id)).toMatchObject({ url: RECEIVER, secret: SECRET });
+    await host.delete(id, u, outs);
   });
 
   it("adopts a hook with the same URL, through the environment's token", async () => {

@@ -4,7 +4,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check, diff, type Inputs, type Outputs, SendTransport } from "../../providers/bitbucket-cloud";
-import { upgradeOutputs } from "../../providers/bitbucket-cloud/outputs";
+import { upgradeOutputs } from "../../providers/bitbucket-cloud/state";
 import { normalizeEvents } from "../../providers/events";
 import { ConnectionError } from "../../providers/http";
 import { UNKNOWN } from "../../providers/shared";
@@ -38,7 +38,11 @@ const news: Inputs = {
 
 describe("diff", () => {
   it("is a no-op when only the event order differs", () => {
-    expect(diff({ ...olds }, news)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(diff("{a}", { ...olds }, news)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
   it("is a no-op when the API URL is spelled in another case or with a trailing slash", () => {
     const { bitbucketCloud: _c, apiUrl: _a, ...rest } = news;
@@ -49,18 +53,21 @@ describe("diff", () => {
     expect(checked.failures).toEqual([]);
     expect(
       diff(
+        "{a}",
         { ...olds, bitbucketCloud: { apiUrl: "https://api.bitbucket.org/2.0", token: "t" } },
         checked.inputs,
       ),
     ).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     // A state that kept the spelling as given.
-    expect(diff({ ...olds, apiUrl: "https://API.bitbucket.org/2.0/" }, news).replaces).toEqual([]);
+    expect(diff("{a}", { ...olds, apiUrl: "https://API.bitbucket.org/2.0/" }, news).replaces).toEqual([]);
   });
   it("replaces on apiUrl, workspace or repository, including to and from a workspace hook", () => {
-    expect(diff({ ...olds }, { ...news, apiUrl: "https://bb.example.com/2.0" }).replaces).toEqual(["apiUrl"]);
-    expect(diff({ ...olds }, { ...news, workspace: "other" }).replaces).toEqual(["workspace"]);
+    expect(diff("{a}", { ...olds }, { ...news, apiUrl: "https://bb.example.com/2.0" }).replaces).toEqual([
+      "apiUrl",
+    ]);
+    expect(diff("{a}", { ...olds }, { ...news, workspace: "other" }).replaces).toEqual(["workspace"]);
     const { repository: _r, ...wsNews } = news;
-    expect(diff({ ...olds }, wsNews as Inputs).replaces).toEqual(["repository"]);
+    expect(diff("{a}", { ...olds }, wsNews as Inputs).replaces).toEqual(["repository"]);
   });
   it("changes in place on url, events, description, secret, credentials and a deactivated hook", () => {
     for (const n of [
@@ -70,27 +77,30 @@ describe("diff", () => {
       { ...news, secret: "rotated" },
       { ...news, bitbucketCloud: { token: "t2" } },
     ]) {
-      expect(diff({ ...olds }, n)).toMatchObject({ changes: true, replaces: [] });
+      expect(diff("{a}", { ...olds }, n)).toMatchObject({ changes: true, replaces: [] });
     }
-    expect(diff({ ...olds, active: false }, news).changes).toBe(true);
+    expect(diff("{a}", { ...olds, active: false }, news).changes).toBe(true);
     const { secret: _s, ...lost } = olds;
-    expect(diff({ ...lost, secretSet: false }, news).changes).toBe(true);
+    expect(diff("{a}", { ...lost, secretSet: false }, news).changes).toBe(true);
     const { secret: _n, ...undeclared } = news;
-    expect(diff({ ...lost, secretSet: true }, undeclared as Inputs).changes).toBe(true);
-    expect(diff({ ...lost, secretSet: false }, undeclared as Inputs).changes).toBe(false);
+    expect(diff("{a}", { ...lost, secretSet: true }, undeclared as Inputs).changes).toBe(true);
+    expect(diff("{a}", { ...lost, secretSet: false }, undeclared as Inputs).changes).toBe(false);
   });
   it("treats unknown values as changes, and unknown identity as a replacement", () => {
-    expect(diff({ ...olds }, { ...news, url: UNKNOWN })).toMatchObject({ changes: true, replaces: [] });
-    expect(diff({ ...olds }, { ...news, secret: UNKNOWN }).changes).toBe(true);
-    expect(diff({ ...olds }, { ...news, events: UNKNOWN as unknown as string[] }).changes).toBe(true);
-    expect(diff({ ...olds }, { ...news, workspace: UNKNOWN }).replaces).toEqual(["workspace"]);
+    expect(diff("{a}", { ...olds }, { ...news, url: UNKNOWN })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    expect(diff("{a}", { ...olds }, { ...news, secret: UNKNOWN }).changes).toBe(true);
+    expect(diff("{a}", { ...olds }, { ...news, events: UNKNOWN as unknown as string[] }).changes).toBe(true);
+    expect(diff("{a}", { ...olds }, { ...news, workspace: UNKNOWN }).replaces).toEqual(["workspace"]);
   });
 });
 
 describe("upgradeOutputs", () => {
   it("reads an unversioned state with defaults", () => {
     expect(
-      upgradeOutputs({ uuid: "{u}", workspace: "acme", url: "https://x", events: ["repo:push"] }),
+      upgradeOutputs({ uuid: "{u}", workspace: "acme", url: "https://x", events: ["repo:push"] }, "{u}"),
     ).toEqual({
       schemaVersion: 1,
       uuid: "{u}",

@@ -1,16 +1,8 @@
 // The state's shape across versions, and how it is made from the inputs and Bitbucket's answer.
 import { normalizeEvents } from "../events";
+import { normalizedOrAsIs, type Props, schemaVersionOf, nonEmptyString as str } from "../shared";
 import type { RemoteHook } from "./client";
-import {
-  type Connection,
-  DEFAULT_API_URL,
-  type Inputs,
-  normalizeApiUrl,
-  type Outputs,
-  SCHEMA_VERSION,
-} from "./config";
-
-const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+import { type Connection, DEFAULT_API_URL, type Inputs, type Outputs, SCHEMA_VERSION } from "./types";
 
 function connectionOf(v: unknown): Connection | undefined {
   if (!v || typeof v !== "object") return undefined;
@@ -28,14 +20,15 @@ function connectionOf(v: unknown): Connection | undefined {
  * old or new). Version 1 is the first; an older or unversioned shape is read field by field with
  * the same defaults.
  */
-export function upgradeOutputs(props: Record<string, unknown>): Outputs {
+export function upgradeOutputs(props: Props, id: string): Outputs {
+  schemaVersionOf(props, SCHEMA_VERSION, `Bitbucket Cloud webhook ${id}`);
   const repository = str(props.repository);
   const secret = str(props.secret);
   const connection = connectionOf(props.bitbucketCloud);
   return {
     schemaVersion: SCHEMA_VERSION,
     uuid: str(props.uuid) ?? "",
-    apiUrl: normalizeApiUrl(str(props.apiUrl) ?? connection?.apiUrl ?? DEFAULT_API_URL),
+    apiUrl: normalizedOrAsIs(str(props.apiUrl) ?? connection?.apiUrl ?? DEFAULT_API_URL),
     workspace: str(props.workspace) ?? "",
     ...(repository !== undefined ? { repository } : {}),
     url: typeof props.url === "string" ? props.url : "",
