@@ -11,9 +11,12 @@ export {
   type CodeHostKind,
   type DeliveryHeaders,
   type DeliveryInput,
+  type Refusal,
   type RejectReason,
   type Verdict,
 } from "./types";
+export { isUnsignedPing } from "./unsigned-ping";
 export { verifyDelivery, verifyDeliverySync } from "./verify-delivery";
-export { sign, verifySignature } from "./verify-signature";
+export { type HeaderVerdict, verifyHeaders } from "./verify-headers";
+export { couldVerify, sign, verifySignature } from "./verify-signature";
 export { verifyToken } from "./verify-token";

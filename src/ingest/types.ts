@@ -32,3 +32,6 @@ export type Verdict =
   | { readonly ok: true; readonly event: string }
   /** Answer `status` with `message` (Sourcegraph's own words) and do not forward. */
   | { readonly ok: false; readonly status: number; readonly message: string; readonly reason: RejectReason };
+
+/** A Verdict that refuses the delivery. */
+export type Refusal = Extract<Verdict, { readonly ok: false }>;

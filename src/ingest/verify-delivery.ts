@@ -1,5 +1,6 @@
 import { notImplemented, refuse } from "./messages";
 import type { CodeHostKind, DeliveryInput, Verdict } from "./types";
+import { usableSecrets } from "./usable-secrets";
 import { verifyBitbucketCloud } from "./verify-bitbucket-cloud";
 import { verifyBitbucketServer } from "./verify-bitbucket-server";
 import { verifyGitHub } from "./verify-github";
@@ -27,6 +28,6 @@ export function verifyDeliverySync(input: DeliveryInput): Verdict {
   const verify = Object.hasOwn(BY_KIND, input.kind) ? BY_KIND[input.kind] : undefined;
   if (!verify) return refuse(501, notImplemented(String(input.kind)), "unsupported_kind");
   // Sourcegraph treats an empty secret as no secret.
-  const secrets = input.secrets.filter((s) => typeof s === "string" && s !== "");
-  return verify({ ...input, secrets });
+  const secrets = usableSecrets(input.secrets);
+  return verify(secrets === input.secrets ? input : { ...input, secrets });
 }

@@ -11,17 +11,18 @@ import { verifySignature } from "./verify-signature";
 export function verifyGitHub({ headers, body, secrets }: DeliveryInput): Verdict {
   let payload: Uint8Array = body;
   if (secrets.length > 0) {
-    const signature = header(headers, "x-hub-signature-256") || header(headers, "x-hub-signature");
     const media = parseMediaType(header(headers, "content-type"));
+    if (media !== "application/json" && media !== "application/x-www-form-urlencoded") return badSignature();
+    // The HMAC over the raw bytes comes first: an unsigned body is never parsed. (go-github parses
+    // a form before it checks the signature, but either failure is the same 400.)
+    const signature = header(headers, "x-hub-signature-256") || header(headers, "x-hub-signature");
+    if (!verifySignature(signature, body, secrets)) return badSignature();
     if (media === "application/x-www-form-urlencoded") {
-      // The JSON sits in the `payload` field; the signature still covers the raw form body.
+      // The JSON sits in the `payload` field; the signature covers the raw form body.
       const field = formField(body, "payload");
       if (field === undefined) return badSignature();
       payload = Buffer.from(field, "utf8");
-    } else if (media !== "application/json") {
-      return badSignature();
     }
-    if (!verifySignature(signature, body, secrets)) return badSignature();
   }
   const event = header(headers, "x-github-event");
   if (!isForwardedEvent("GITHUB", event)) return refuse(400, unknownGitHubEvent(event), "unknown_event");

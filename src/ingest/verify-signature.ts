@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 const ALGORITHMS = new Set(["sha1", "sha256", "sha512"]);
+const HEX_DIGITS: Readonly<Record<string, number>> = { sha1: 40, sha256: 64, sha512: 128 };
 
 /** Go's hex.DecodeString: either case, an even number of digits, nothing else. */
 function decodeHex(text: string): Buffer | undefined {
@@ -27,6 +28,21 @@ export function verifySignature(signature: string, body: Uint8Array, secrets: re
     if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
   }
   return matched;
+}
+
+/**
+ * False when no body and no secret could make `signature` pass `verifySignature`: it is not
+ * `<sha1|sha256|sha512>=<hex>` with as many digits as the algorithm's digest has.
+ */
+export function couldVerify(signature: string): boolean {
+  const eq = signature.indexOf("=");
+  if (eq < 0) return false;
+  const algorithm = signature.slice(0, eq);
+  return (
+    Object.hasOwn(HEX_DIGITS, algorithm) &&
+    signature.length - eq - 1 === HEX_DIGITS[algorithm] &&
+    decodeHex(signature.slice(eq + 1)) !== undefined
+  );
 }
 
 /** `<algorithm>=<lowercase hex>` of the body, as code hosts send it. */
