@@ -1,31 +1,21 @@
 // Which credential a call uses: the one given as `bitbucketCloud` input (stored with the hook, so
 // a later delete works), then the environment's, read at call time, when Bitbucket refuses it.
-import {
-  type Credential,
-  credentialCandidates,
-  env,
-  sameCredential,
-  tokenOrBasic,
-  withCredentials,
-} from "../shared";
+import { type Credential, env, tokenOrBasic, withCredentials } from "../shared";
 import { describeTarget, HookClient, type HookTarget, hookTarget } from "./client";
 import { BitbucketCloudError, CREDENTIALS_HINT, isRefused } from "./errors";
 import { type Connection, ENV, SERVICE } from "./types";
 
-/** The credential given as input, if any. API tokens authenticate with the account e-mail. */
+/** An access token, or an Atlassian API token, which authenticates with the account e-mail. */
+const INPUT = { token: "token", username: "email", password: "apiToken" } as const;
+
+/** The credential given as input, if any. */
 export function credentialFromConnection(c: Connection | undefined): Credential | undefined {
-  return tokenOrBasic(
-    { token: c?.token, username: c?.email, password: c?.apiToken },
-    { token: "bitbucketCloud.token", basic: "bitbucketCloud.email + bitbucketCloud.apiToken" },
-  );
+  return tokenOrBasic((name) => c?.[name as keyof Connection], INPUT, "bitbucketCloud.");
 }
 
 /** The credential in the environment, read at call time: an access token wins over an API token. */
 export function credentialFromEnv(): Credential | undefined {
-  return tokenOrBasic(
-    { token: env(ENV.token), username: env(ENV.email), password: env(ENV.apiToken) },
-    { token: ENV.token, basic: `${ENV.email} + ${ENV.apiToken}` },
-  );
+  return tokenOrBasic(env, { token: ENV.token, username: ENV.email, password: ENV.apiToken });
 }
 
 /** Values that must never appear in an error or log line: the given ones, and the environment's tokens. */
@@ -54,10 +44,7 @@ export function withClient<T>(target: Target, fn: (client: HookClient) => Promis
   const secrets = secretsOf(target.connection, ...target.secrets);
   return withCredentials(
     {
-      candidates: credentialCandidates(
-        [credentialFromConnection(target.connection), credentialFromEnv()],
-        sameCredential,
-      ),
+      candidates: [credentialFromConnection(target.connection), credentialFromEnv()],
       refused: isRefused,
       missing: () =>
         new BitbucketCloudError(

@@ -1,6 +1,6 @@
 // The dynamic provider of BitbucketCloudWebhook (type pulumi-nodejs:dynamic/bitbucketcloud:Webhook).
 // The resource class hands Pulumi a stub that forwards here (src/dynamic/forwarding-provider.ts).
-import { createOrAdopt, type DynamicProvider } from "../shared";
+import { createOrAdopt, type DynamicProvider, dynamicProvider } from "../shared";
 import { check } from "./check";
 import { describeTarget, type HookClient, type HookPayload, hookTarget, type RemoteHook } from "./client";
 import { withClient } from "./credentials";
@@ -46,14 +46,9 @@ function gone(uuid: string, where: Inputs | Outputs): BitbucketCloudError {
   );
 }
 
-export const provider: DynamicProvider = {
-  async check(_olds, news) {
-    return check(news);
-  },
-
-  async diff(id, olds, news) {
-    return diff(id, olds, news);
-  },
+export const provider: DynamicProvider = dynamicProvider({
+  check,
+  diff,
 
   async create(raw) {
     const inputs = raw as Inputs;
@@ -106,4 +101,4 @@ export const provider: DynamicProvider = {
     // A hook already gone (404) is success.
     await withClient(target, (client) => client.delete(olds.uuid || id));
   },
-};
+});

@@ -25,6 +25,7 @@ export interface Connection {
  * than interfaces, so that they are `Props`.
  */
 export type Inputs = {
+  /** Stored with the outputs too (a secret output), so that delete works after the program changes. */
   bitbucketCloud?: Connection;
   apiUrl: string;
   workspace: string;
@@ -32,25 +33,16 @@ export type Inputs = {
   url: string;
   events: string[];
   description: string;
+  /** In the outputs (a secret output), dropped by read when Bitbucket has lost it. */
   secret?: string;
 };
 
 /** What the state holds; read, update and delete need nothing else. */
-export type Outputs = {
+export type Outputs = Inputs & {
   schemaVersion: number;
   /** The hook's UUID with braces, e.g. `{4f1c…}`; also the Pulumi ID. */
   uuid: string;
-  apiUrl: string;
-  workspace: string;
-  repository?: string;
-  url: string;
-  events: string[];
-  description: string;
   active: boolean;
   /** Whether Bitbucket reports a secret on the hook. */
   secretSet: boolean;
-  /** The declared secret (a secret output); dropped by read when Bitbucket has lost it. */
-  secret?: string;
-  /** Credentials given as inputs (a secret output), so that delete works after the program changes. */
-  bitbucketCloud?: Connection;
 };

@@ -1,37 +1,27 @@
 // Which credential a call uses: the one given as `bitbucketServer` input (stored with the hook, so
 // a later delete works), then the environment's, read at call time, when the plugin refuses it.
-import {
-  type Credential,
-  credentialCandidates,
-  env,
-  sameCredential,
-  tokenOrBasic,
-  withCredentials,
-} from "../shared";
+import { type Credential, env, tokenOrBasic, withCredentials } from "../shared";
 import type { Session } from "./client";
 import { missingCredentials, NotSystemAdminError } from "./errors";
 import type { BitbucketServerConnection } from "./types";
+
+const INPUT = { token: "token", username: "username", password: "password" } as const;
+const ENV = {
+  token: "BITBUCKET_SERVER_TOKEN",
+  username: "BITBUCKET_SERVER_USERNAME",
+  password: "BITBUCKET_SERVER_PASSWORD",
+} as const;
 
 /** The credential given as input (and so stored with the resource), if any. */
 export function credentialFromConnection(
   conn: BitbucketServerConnection | undefined,
 ): Credential | undefined {
-  return tokenOrBasic(
-    { token: conn?.token, username: conn?.username, password: conn?.password },
-    { token: "bitbucketServer.token", basic: "bitbucketServer.username + bitbucketServer.password" },
-  );
+  return tokenOrBasic((name) => conn?.[name as keyof BitbucketServerConnection], INPUT, "bitbucketServer.");
 }
 
 /** The environment's credential, read at call time; a token wins over a username and password. */
 export function credentialFromEnv(): Credential | undefined {
-  return tokenOrBasic(
-    {
-      token: env("BITBUCKET_SERVER_TOKEN"),
-      username: env("BITBUCKET_SERVER_USERNAME"),
-      password: env("BITBUCKET_SERVER_PASSWORD"),
-    },
-    { token: "BITBUCKET_SERVER_TOKEN", basic: "BITBUCKET_SERVER_USERNAME + BITBUCKET_SERVER_PASSWORD" },
-  );
+  return tokenOrBasic(env, ENV);
 }
 
 /** Where a call goes and with what. */
@@ -53,10 +43,7 @@ export function withClient<T>(target: Target, fn: (s: Session) => Promise<T>): P
   const secrets = target.secrets.filter((s): s is string => !!s);
   return withCredentials(
     {
-      candidates: credentialCandidates(
-        [credentialFromConnection(target.connection), credentialFromEnv()],
-        sameCredential,
-      ),
+      candidates: [credentialFromConnection(target.connection), credentialFromEnv()],
       refused: (err) => err instanceof NotSystemAdminError,
       missing: () => missingCredentials(instanceUrl),
       allRefused: (_last, tried) =>

@@ -2,7 +2,7 @@
 // here (Pulumi freezes the serialized code into the state and runs it on destroy: pulumi/pulumi#6238),
 // so this module may import freely and is always the installed version.
 import { sameEvents } from "../events";
-import type { DynamicProvider } from "../shared";
+import { type DynamicProvider, dynamicProvider } from "../shared";
 import { check } from "./check";
 import { deleteWebhook, listWebhooks, type Session, type UpsertBody, upsertWebhook } from "./client";
 import { withClient } from "./credentials";
@@ -37,14 +37,9 @@ async function upsertAndReadBack(s: Session, i: Inputs): Promise<PluginWebhook> 
   return hook;
 }
 
-export const provider: DynamicProvider = {
-  async check(_olds, news) {
-    return check(news);
-  },
-
-  async diff(id, olds, news) {
-    return diff(id, olds, news);
-  },
+export const provider: DynamicProvider = dynamicProvider({
+  check,
+  diff,
 
   async create(inputs) {
     const i = inputs as Inputs;
@@ -108,7 +103,7 @@ export const provider: DynamicProvider = {
     // The plugin answers 204 whether or not the hook exists: one already gone is success.
     await withClient(target, (s) => deleteWebhook(s, stored.webhookName));
   },
-};
+});
 
 function toHook(o: Outputs): PluginWebhook {
   return {

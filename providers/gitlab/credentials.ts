@@ -1,15 +1,10 @@
 // Which token a call uses: the one given as `gitlab.token` (stored with the hook, so a later
 // delete works), then GITLAB_TOKEN read at call time, so a rotated token breaks neither refresh
 // nor destroy.
-import { credentialCandidates, env, sameCredential, type TokenCredential, withCredentials } from "../shared";
+import { env, type TokenCredential, tokenCredential, withCredentials } from "../shared";
 import { type HookClient, hookClient } from "./client";
 import { explain, GitLabHttpError, missingToken, unauthorized } from "./errors";
 import type { HookScope } from "./types";
-
-/** A token and the setting it came from, for the 401 message. */
-export function token(value: string | undefined, source: string): TokenCredential | undefined {
-  return value ? { kind: "token", token: value, source } : undefined;
-}
 
 /** Where a call goes and with what. */
 export interface Target {
@@ -32,11 +27,8 @@ const isUnauthorized = (err: unknown): boolean => err instanceof GitLabHttpError
  */
 export function withClient<T>(target: Target, fn: (client: HookClient) => Promise<T>): Promise<T> {
   const { scope, instance, owner, secret } = target;
-  const candidates = credentialCandidates(
-    [target.credential, token(env("GITLAB_TOKEN"), "GITLAB_TOKEN")],
-    sameCredential,
-  );
-  const secrets = [...candidates.map((c) => c.token), secret];
+  const candidates = [target.credential, tokenCredential(env("GITLAB_TOKEN"), "GITLAB_TOKEN")];
+  const secrets = [...candidates.map((c) => c?.token), secret];
   return withCredentials(
     {
       candidates,

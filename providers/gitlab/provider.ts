@@ -1,10 +1,17 @@
 // The dynamic providers of GitLabProjectHook and GitLabGroupHook, one per scope. The resource
 // classes hand Pulumi a stub that forwards here (src/dynamic/forwarding-provider.ts).
 import { sameEvents } from "../events";
-import { compact, createOrAdopt, type DynamicProvider, type Props } from "../shared";
+import {
+  compact,
+  createOrAdopt,
+  type DynamicProvider,
+  dynamicProvider,
+  type Props,
+  tokenCredential,
+} from "../shared";
 import { check } from "./check";
 import type { HookClient, HookSettings, RemoteHook } from "./client";
-import { token, withClient } from "./credentials";
+import { withClient } from "./credentials";
 import { diff } from "./diff";
 import { GitLabError, notFoundKind } from "./errors";
 import { upgradeOutputs } from "./state";
@@ -60,7 +67,7 @@ function storedTarget(scope: HookScope, state: Outputs) {
     scope,
     instance: state.gitlabUrl,
     owner: String(state[scope]),
-    credential: token(state.gitlabToken, "the stored gitlab.token"),
+    credential: tokenCredential(state.gitlabToken, "the stored gitlab.token"),
     secret: state.secret,
   };
 }
@@ -73,14 +80,9 @@ function isGone(err: unknown): boolean {
 
 export function makeHookProvider(scope: HookScope): DynamicProvider {
   const label = `${scope} hook`;
-  return {
-    async check(_olds, news) {
-      return check(news, scope);
-    },
-
-    async diff(id, olds, news) {
-      return diff(id, olds, news, scope);
-    },
+  return dynamicProvider({
+    check: (news) => check(news, scope),
+    diff: (id, olds, news) => diff(id, olds, news, scope),
 
     async create(raw) {
       const inputs = resolveInputs(scope, raw);
@@ -91,7 +93,7 @@ export function makeHookProvider(scope: HookScope): DynamicProvider {
         scope,
         instance,
         owner,
-        credential: token(inputs.gitlab?.token, "gitlab.token"),
+        credential: tokenCredential(inputs.gitlab?.token, "gitlab.token"),
         secret: inputs.secret,
       };
       const remote = await withClient(target, (client) =>
@@ -147,7 +149,7 @@ export function makeHookProvider(scope: HookScope): DynamicProvider {
         const stored = storedTarget(scope, state);
         const target = {
           ...stored,
-          credential: token(inputs.gitlab?.token, "gitlab.token") ?? stored.credential,
+          credential: tokenCredential(inputs.gitlab?.token, "gitlab.token") ?? stored.credential,
           secret: inputs.secret ?? state.secret,
         };
         remote = await withClient(target, async (client) => {
@@ -181,5 +183,5 @@ export function makeHookProvider(scope: HookScope): DynamicProvider {
         }
       });
     },
-  };
+  });
 }

@@ -24,19 +24,39 @@ export interface BasicCredential {
 /** A token, or a username and password (Bitbucket's HTTP Basic with an app password or API token). */
 export type Credential = TokenCredential | BasicCredential;
 
+/** A token credential, or undefined when there is no token. */
+export function tokenCredential(token: string | undefined, source: string): TokenCredential | undefined {
+  return token ? { kind: "token", token, source } : undefined;
+}
+
+/** Where the three settings of a token-or-basic credential live: input fields, or environment variables. */
+export interface TokenOrBasicNames {
+  readonly token: string;
+  readonly username: string;
+  readonly password: string;
+}
+
 /**
- * The credential a set of settings gives, if any: a token wins over a username and password,
- * which count only together. `sources` names the settings for messages.
+ * The credential that `read` finds under `names`, if any: a token wins over a username and
+ * password, which count only together. Its source is the setting's name after `prefix`
+ * (`bitbucketServer.token`, `BITBUCKET_SERVER_USERNAME + BITBUCKET_SERVER_PASSWORD`).
  */
 export function tokenOrBasic(
-  values: { token?: string; username?: string; password?: string },
-  sources: { token: string; basic: string },
+  read: (name: string) => string | undefined,
+  names: TokenOrBasicNames,
+  prefix = "",
 ): Credential | undefined {
-  if (values.token) return { kind: "token", token: values.token, source: sources.token };
-  if (values.username && values.password) {
-    return { kind: "basic", username: values.username, password: values.password, source: sources.basic };
-  }
-  return undefined;
+  const token = tokenCredential(read(names.token), `${prefix}${names.token}`);
+  if (token) return token;
+  const username = read(names.username);
+  const password = read(names.password);
+  if (!username || !password) return undefined;
+  return {
+    kind: "basic",
+    username,
+    password,
+    source: `${prefix}${names.username} + ${prefix}${names.password}`,
+  };
 }
 
 export function sameCredential(a: Credential, b: Credential): boolean {
@@ -69,19 +89,17 @@ export function credentialSecrets(c: Credential | undefined): string[] {
  * destroy, which runs with the stored outputs: when the stored token is refused, the current one
  * from the environment is tried.
  */
-export function credentialCandidates<C>(
-  ordered: ReadonlyArray<C | undefined>,
-  same: (a: C, b: C) => boolean,
-): C[] {
+function inOrder<C extends Credential>(ordered: ReadonlyArray<C | undefined>): C[] {
   const out: C[] = [];
   for (const c of ordered) {
-    if (c !== undefined && !out.some((o) => same(o, c))) out.push(c);
+    if (c !== undefined && !out.some((o) => sameCredential(o, c))) out.push(c);
   }
   return out;
 }
 
-export interface CredentialPolicy<C> {
-  readonly candidates: readonly C[];
+export interface CredentialPolicy<C extends Credential> {
+  /** Given or stored first, the environment's last; absent ones and repeats are skipped. */
+  readonly candidates: ReadonlyArray<C | undefined>;
   /** An authentication failure, after which the next candidate is tried; any other error is thrown at once. */
   readonly refused: (err: unknown) => boolean;
   /** The error when there is no candidate at all. */
@@ -91,14 +109,15 @@ export interface CredentialPolicy<C> {
 }
 
 /** Runs `use` with each candidate in turn until one is not refused: the one credential loop. */
-export async function withCredentials<C, T>(
+export async function withCredentials<C extends Credential, T>(
   policy: CredentialPolicy<C>,
   use: (credential: C) => Promise<T>,
 ): Promise<T> {
-  if (policy.candidates.length === 0) throw policy.missing();
+  const candidates = inOrder(policy.candidates);
+  if (candidates.length === 0) throw policy.missing();
   const tried: C[] = [];
   let last: unknown;
-  for (const candidate of policy.candidates) {
+  for (const candidate of candidates) {
     tried.push(candidate);
     try {
       return await use(candidate);

@@ -8,11 +8,12 @@ export {
   type BasicCredential,
   type Credential,
   type CredentialPolicy,
-  credentialCandidates,
   credentialSecrets,
   env,
   sameCredential,
   type TokenCredential,
+  type TokenOrBasicNames,
+  tokenCredential,
   tokenOrBasic,
   withCredentials,
 } from "./credentials";
@@ -22,7 +23,9 @@ export {
   type CheckFailure,
   type CheckResult,
   type DynamicProvider,
+  dynamicProvider,
   failureList,
+  type ProviderParts,
   type Props,
 } from "./provider";
 export { schemaVersionOf } from "./state";

@@ -18,6 +18,24 @@ export interface DynamicProvider {
   delete(id: string, props: Props): Promise<void>;
 }
 
+/**
+ * A provider's own parts: check and diff are local and pure (preview runs them: no network), the
+ * other four reach the API.
+ */
+export interface ProviderParts extends Pick<DynamicProvider, "create" | "read" | "update" | "delete"> {
+  check(news: Props): CheckResult;
+  diff(id: string, olds: Props, news: Props): pulumi.dynamic.DiffResult;
+}
+
+/** The one shape of every provider: its parts behind the calls the engine makes. */
+export function dynamicProvider(parts: ProviderParts): DynamicProvider {
+  return {
+    ...parts,
+    check: async (_olds, news) => parts.check(news),
+    diff: async (id, olds, news) => parts.diff(id, olds, news),
+  };
+}
+
 export type CheckFailure = pulumi.dynamic.CheckFailure;
 
 /** A provider's `check`: the checked inputs, and every problem found (not only the first). */

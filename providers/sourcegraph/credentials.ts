@@ -2,7 +2,7 @@
 // SRC_ENDPOINT / SRC_ACCESS_TOKEN (the names of Sourcegraph's `src` CLI), read at call time.
 // An existing receiver always uses the endpoint stored in its outputs; its token is the stored
 // one, and the environment's when the stored one is refused (a rotated token).
-import { credentialCandidates, env, nonEmptyString, normalizeBaseUrl, withCredentials } from "../shared";
+import { env, normalizeBaseUrl, tokenCredential, withCredentials } from "../shared";
 import type { SourcegraphConnection } from "./client";
 import { isRefused, missingEndpoint, missingToken, SourcegraphError } from "./errors";
 
@@ -25,19 +25,21 @@ export function endpointForCreate(given: string | undefined): string {
 export interface Target {
   /** Normalized. */
   readonly endpoint: string;
-  /** The tokens given as inputs or stored, in the order to try them; SRC_ACCESS_TOKEN comes last. */
-  readonly tokens: ReadonlyArray<string | undefined>;
+  /** The token given as input, then the stored one; SRC_ACCESS_TOKEN comes last. */
+  readonly given?: string;
+  readonly stored?: string;
   /** Webhook secrets to keep out of error messages. */
   readonly secrets: ReadonlyArray<string | undefined>;
 }
 
 /** Runs `fn` with each token in turn, moving on when one is refused (rotated or revoked). */
 export function withClient<T>(target: Target, fn: (conn: SourcegraphConnection) => Promise<T>): Promise<T> {
-  const candidates = credentialCandidates(
-    [...target.tokens.map(nonEmptyString), env("SRC_ACCESS_TOKEN")],
-    (a, b) => a === b,
-  );
-  return withCredentials({ candidates, refused: isRefused, missing: missingToken }, (accessToken) =>
-    fn({ endpoint: target.endpoint, accessToken, secrets: target.secrets }),
+  const candidates = [
+    tokenCredential(target.given, "sourcegraph.accessToken"),
+    tokenCredential(target.stored, "the stored sourcegraph.accessToken"),
+    tokenCredential(env("SRC_ACCESS_TOKEN"), "SRC_ACCESS_TOKEN"),
+  ];
+  return withCredentials({ candidates, refused: isRefused, missing: missingToken }, (credential) =>
+    fn({ endpoint: target.endpoint, accessToken: credential.token, secrets: target.secrets }),
   );
 }

@@ -1,7 +1,7 @@
 // The dynamic provider of SourcegraphReceiver (type pulumi-nodejs:dynamic/sourcegraph:Receiver).
 // The resource class hands Pulumi a stub that forwards here (src/dynamic/forwarding-provider.ts).
 import { AmbiguousRequestError } from "../http";
-import { createOrAdopt, type DynamicProvider, type Props } from "../shared";
+import { createOrAdopt, type DynamicProvider, dynamicProvider, type Props } from "../shared";
 import { check } from "./check";
 import {
   createReceiver,
@@ -95,21 +95,16 @@ function createOrAdoptReceiver(conn: SourcegraphConnection, i: Inputs): Promise<
   });
 }
 
-export const provider: DynamicProvider = {
-  async check(_olds, news) {
-    return check(news);
-  },
-
-  async diff(id, olds, news) {
-    return diff(id, olds, news);
-  },
+export const provider: DynamicProvider = dynamicProvider({
+  check,
+  diff,
 
   async create(inputs) {
     const i = inputsOf(inputs);
     const endpoint = endpointForCreate(i.sourcegraph?.endpoint);
     const target = {
       endpoint,
-      tokens: [i.sourcegraph?.accessToken],
+      given: i.sourcegraph?.accessToken,
       secrets: [typeof i.secret === "string" ? i.secret : undefined],
     };
     const r = await withClient(target, (conn) => createOrAdoptReceiver(conn, i));
@@ -118,7 +113,7 @@ export const provider: DynamicProvider = {
 
   async read(id, props = {}) {
     const o = upgradeOutputs(props, id);
-    const target = { endpoint: o.endpoint, tokens: [o.sourcegraph?.accessToken], secrets: [o.secret] };
+    const target = { endpoint: o.endpoint, stored: o.sourcegraph?.accessToken, secrets: [o.secret] };
     const r = await withClient(target, (conn) => getReceiver(conn, o.webhookId));
     // Gone: refresh drops it from the state and the next `pulumi up` creates it again.
     if (!r) return {};
@@ -147,7 +142,8 @@ export const provider: DynamicProvider = {
     }
     const target = {
       endpoint: o.endpoint,
-      tokens: [i.sourcegraph?.accessToken, o.sourcegraph?.accessToken],
+      given: i.sourcegraph?.accessToken,
+      stored: o.sourcegraph?.accessToken,
       secrets: [o.secret, patch.secret],
     };
     const r = await withClient(target, async (conn) => {
@@ -174,7 +170,7 @@ export const provider: DynamicProvider = {
 
   async delete(id, props) {
     const o = upgradeOutputs(props, id);
-    const target = { endpoint: o.endpoint, tokens: [o.sourcegraph?.accessToken], secrets: [o.secret] };
+    const target = { endpoint: o.endpoint, stored: o.sourcegraph?.accessToken, secrets: [o.secret] };
     await withClient(target, (conn) => deleteReceiver(conn, o.webhookId));
   },
-};
+});

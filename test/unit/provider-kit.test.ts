@@ -1,6 +1,6 @@
-// The shared kit of the providers (providers/shared): the state-version guard, base-URL
-// normalization, the token-or-basic credential, the credential loop, the event-list check and the
-// create-or-adopt template behave as every provider relies on.
+// The providers' shared kit (providers/shared): the provider template, the state-version guard,
+// base-URL normalization, the token-or-basic credential, the credential loop, the event-list check
+// and the create-or-adopt template behave as every provider relies on.
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultEvents } from "../../providers/events";
 import { AmbiguousRequestError } from "../../providers/http";
@@ -8,13 +8,14 @@ import {
   authorization,
   checkEventList,
   createOrAdopt,
-  credentialCandidates,
   credentialSecrets,
+  dynamicProvider,
+  env,
   NewerStateError,
   normalizeBaseUrl,
   normalizedOrAsIs,
-  sameCredential,
   schemaVersionOf,
+  tokenCredential,
   tokenOrBasic,
   UNKNOWN,
   withCredentials,
@@ -22,6 +23,26 @@ import {
 
 afterEach(() => {
   delete process.env.KIT_TEST_TOKEN;
+});
+
+describe("dynamicProvider", () => {
+  it("runs the pure check and diff as the engine's calls, and a throw in them as a rejection", async () => {
+    const p = dynamicProvider({
+      check: (news) => {
+        if (news.bad) throw new Error("bad input");
+        return { inputs: news, failures: [] };
+      },
+      diff: (id, olds, news) => ({ changes: olds.a !== news.a, replaces: id === "r" ? ["a"] : [] }),
+      create: async () => ({ id: "1", outs: {} }),
+      read: async () => ({}),
+      update: async () => ({ outs: {} }),
+      delete: async () => {},
+    });
+    expect(await p.check({}, { a: 1 })).toEqual({ inputs: { a: 1 }, failures: [] });
+    expect(await p.diff("r", { a: 1 }, { a: 2 })).toEqual({ changes: true, replaces: ["a"] });
+    await expect(p.check({}, { bad: true })).rejects.toThrow("bad input");
+    expect(await p.create({})).toEqual({ id: "1", outs: {} });
+  });
 });
 
 describe("schemaVersionOf", () => {
@@ -65,74 +86,91 @@ describe("normalizeBaseUrl", () => {
 });
 
 describe("the token-or-basic credential", () => {
-  const sources = { token: "x.token", basic: "x.username + x.password" };
+  const NAMES = { token: "token", username: "username", password: "password" };
+  const from = (values: Record<string, string>) =>
+    tokenOrBasic((name) => values[name], NAMES, "bitbucketServer.");
 
-  it("takes a token over a username and password, which count only together", () => {
-    expect(tokenOrBasic({ token: "t", username: "u", password: "p" }, sources)).toEqual({
+  it("takes a token over a username and password, which count only together, and says where it came from", () => {
+    expect(from({ token: "t", username: "u", password: "p" })).toEqual({
       kind: "token",
       token: "t",
-      source: "x.token",
+      source: "bitbucketServer.token",
     });
-    expect(tokenOrBasic({ username: "u", password: "p" }, sources)).toMatchObject({ kind: "basic" });
-    expect(tokenOrBasic({ username: "u" }, sources)).toBeUndefined();
-    expect(tokenOrBasic({}, sources)).toBeUndefined();
+    expect(from({ username: "u", password: "p" })).toEqual({
+      kind: "basic",
+      username: "u",
+      password: "p",
+      source: "bitbucketServer.username + bitbucketServer.password",
+    });
+    expect(from({ username: "u" })).toBeUndefined();
+    expect(from({ token: "" })).toBeUndefined();
+  });
+
+  it("reads environment variables at call time", () => {
+    const names = { token: "KIT_TEST_TOKEN", username: "KIT_TEST_USER", password: "KIT_TEST_PASSWORD" };
+    expect(tokenOrBasic(env, names)).toBeUndefined();
+    process.env.KIT_TEST_TOKEN = "from-env";
+    expect(tokenOrBasic(env, names)).toMatchObject({ token: "from-env", source: "KIT_TEST_TOKEN" });
   });
 
   it("builds the header and lists what to redact, the base64 of a Basic pair included", () => {
-    const b = tokenOrBasic({ username: "u", password: "pw" }, sources)!;
+    const b = from({ username: "u", password: "pw" })!;
     const b64 = Buffer.from("u:pw").toString("base64");
     expect(authorization(b)).toBe(`Basic ${b64}`);
     expect(credentialSecrets(b)).toEqual(["pw", b64]);
-    expect(authorization(tokenOrBasic({ token: "t" }, sources)!)).toBe("Bearer t");
-  });
-
-  it("orders candidates without repeats", () => {
-    const stored = tokenOrBasic({ token: "a" }, sources);
-    const fromEnv = tokenOrBasic({ token: "a" }, { token: "ENV", basic: "ENV2" });
-    expect(credentialCandidates([stored, fromEnv], sameCredential)).toEqual([stored]);
-    expect(credentialCandidates([undefined, fromEnv], sameCredential)).toEqual([fromEnv]);
+    expect(authorization(tokenCredential("t", "x")!)).toBe("Bearer t");
   });
 });
 
 describe("withCredentials", () => {
   const refused = (err: unknown) => err instanceof Error && err.message === "401";
+  const stored = tokenCredential("old", "the stored token");
+  const fromEnv = tokenCredential("new", "X_TOKEN");
+  const missing = () => new Error("set X_TOKEN");
 
   it("moves on when a candidate is refused, and throws any other error at once", async () => {
     const used: string[] = [];
-    const result = await withCredentials(
-      { candidates: ["old", "new"], refused, missing: () => new Error("none") },
-      async (c) => {
-        used.push(c);
-        if (c === "old") throw new Error("401");
-        return c;
-      },
-    );
+    const result = await withCredentials({ candidates: [stored, fromEnv], refused, missing }, async (c) => {
+      used.push(c.token);
+      if (c.token === "old") throw new Error("401");
+      return c.token;
+    });
     expect(result).toBe("new");
     expect(used).toEqual(["old", "new"]);
     await expect(
-      withCredentials({ candidates: ["a", "b"], refused, missing: () => new Error("none") }, async () => {
+      withCredentials({ candidates: [stored, fromEnv], refused, missing }, async () => {
         throw new Error("500");
       }),
     ).rejects.toThrow("500");
   });
 
+  it("skips absent candidates and repeats", async () => {
+    const used: string[] = [];
+    const again = tokenCredential("old", "X_TOKEN");
+    await withCredentials({ candidates: [undefined, stored, again], refused, missing }, async (c) => {
+      used.push(c.source);
+      throw new Error("401");
+    }).catch(() => undefined);
+    expect(used).toEqual(["the stored token"]);
+  });
+
   it("names what is missing, and what every refused candidate was", async () => {
     await expect(
-      withCredentials({ candidates: [], refused, missing: () => new Error("set X_TOKEN") }, async () => 1),
+      withCredentials({ candidates: [undefined], refused, missing }, async () => 1),
     ).rejects.toThrow("set X_TOKEN");
     await expect(
       withCredentials(
         {
-          candidates: ["a", "b"],
+          candidates: [stored, fromEnv],
           refused,
-          missing: () => new Error("none"),
-          allRefused: (_last, tried) => new Error(`refused: ${tried.join(", then ")}`),
+          missing,
+          allRefused: (_last, tried) => new Error(`refused: ${tried.map((c) => c.source).join(", then ")}`),
         },
         async () => {
           throw new Error("401");
         },
       ),
-    ).rejects.toThrow("refused: a, then b");
+    ).rejects.toThrow("refused: the stored token, then X_TOKEN");
   });
 });
 
