@@ -13,7 +13,16 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { CodeHostKind } from "../ingest";
-import type { AttemptResult, DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+import type {
+  AttemptResult,
+  DeadDelivery,
+  DeadFilter,
+  DeadSummary,
+  DeliveryStore,
+  NewDelivery,
+  Retarget,
+  StoredDelivery,
+} from "./store";
 import { TickBatch } from "./tick-batch";
 
 const SCHEMA_VERSION = 1;
@@ -81,6 +90,26 @@ function toDelivery(r: Row): StoredDelivery {
 
 export const DATABASE_FILE = "relay.db";
 
+interface SummaryRow {
+  id: number;
+  receiver_uuid: string;
+  kind: string;
+  event: string;
+  delivery_id: string | null;
+  dead_reason: string | null;
+  dead_at: number | null;
+  bytes: number;
+}
+
+/** The condition a filter adds to `state = 'dead'`, and its parameters. */
+function deadWhere(filter: DeadFilter): { sql: string; params: unknown[] } {
+  if (filter === "all") return { sql: "", params: [] };
+  if ("ids" in filter)
+    return { sql: " AND id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(filter.ids)] };
+  if ("receiverUuid" in filter) return { sql: " AND receiver_uuid = ?", params: [filter.receiverUuid] };
+  return { sql: " AND dead_at < ?", params: [filter.deadBefore] };
+}
+
 export class SqliteStore implements DeliveryStore {
   private readonly db: Database.Database;
   private readonly settle: Database.Database;
@@ -134,12 +163,8 @@ export class SqliteStore implements DeliveryStore {
       ),
       counts: db.prepare("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state"),
       listDead: db.prepare("SELECT * FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT ?"),
-      replayOne: db.prepare(
-        "UPDATE deliveries SET state = 'pending', attempts = 0, window_start = ?, next_attempt_at = ?, dead_reason = NULL, dead_at = NULL WHERE id = ? AND state = 'dead'",
-      ),
-      replayAll: db.prepare(
-        "UPDATE deliveries SET state = 'pending', attempts = 0, window_start = ?, next_attempt_at = ?, dead_reason = NULL, dead_at = NULL WHERE state = 'dead'",
-      ),
+      removeDead: db.prepare("DELETE FROM deliveries WHERE id = ? AND state = 'dead'"),
+      forget: db.prepare("DELETE FROM seen WHERE receiver_uuid = ? AND delivery_id = ?"),
       prune: db.prepare("DELETE FROM seen WHERE seen_at < ?"),
     };
   }
@@ -215,13 +240,82 @@ export class SqliteStore implements DeliveryStore {
     }));
   }
 
-  async replay(ids: readonly number[] | "all", now: number): Promise<number> {
-    if (ids === "all") return this.stmts.replayAll.run(now, now).changes;
-    let n = 0;
-    this.db.transaction(() => {
-      for (const id of ids) n += this.stmts.replayOne.run(now, now, id).changes;
+  async replay(filter: DeadFilter, now: number, retarget?: Retarget): Promise<number> {
+    const where = deadWhere(filter);
+    const update = this.db
+      .prepare(
+        `UPDATE deliveries SET state = 'pending', attempts = 0, window_start = ?, next_attempt_at = ?,
+           dead_reason = NULL, dead_at = NULL, receiver_uuid = COALESCE(?, receiver_uuid)
+         WHERE state = 'dead'${where.sql}${retarget ? " AND kind = ?" : ""} RETURNING delivery_id`,
+      )
+      .pluck();
+    return this.db.transaction(() => {
+      const deliveryIds = update.all(
+        now,
+        now,
+        retarget?.receiverUuid ?? null,
+        ...where.params,
+        ...(retarget ? [retarget.kind] : []),
+      ) as Array<string | null>;
+      // Now the new receiver's: its code host's redelivery of the same delivery is a duplicate.
+      if (retarget) {
+        for (const id of deliveryIds) if (id !== null) this.stmts.seen.run(retarget.receiverUuid, id, now);
+      }
+      return deliveryIds.length;
     })();
-    return n;
+  }
+
+  async purgeDead(filter: DeadFilter, dryRun: boolean): Promise<DeadSummary[]> {
+    const where = deadWhere(filter);
+    const select = this.db.prepare(
+      `SELECT id, receiver_uuid, kind, event, delivery_id, dead_reason, dead_at, length(body) AS bytes
+       FROM deliveries WHERE state = 'dead'${where.sql} ORDER BY id`,
+    );
+    return this.db.transaction(() => {
+      const rows = select.all(...where.params) as SummaryRow[];
+      if (!dryRun) {
+        for (const r of rows) this.stmts.removeDead.run(r.id);
+        this.forgetUnused(rows);
+      }
+      return rows.map(
+        (r): DeadSummary => ({
+          id: r.id,
+          receiverUuid: r.receiver_uuid,
+          kind: r.kind as CodeHostKind,
+          event: r.event,
+          ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+          reason: r.dead_reason ?? "unknown",
+          deadAt: r.dead_at ?? 0,
+          bytes: r.bytes,
+        }),
+      );
+    })();
+  }
+
+  /**
+   * Forgets the delivery IDs of removed rows, so that the code host's redelivery is taken as new,
+   * except those another stored delivery still has (found in one pass: delivery_id has no index).
+   */
+  private forgetUnused(removed: readonly SummaryRow[]): void {
+    const keyed = removed.filter((r) => r.delivery_id !== null);
+    if (keyed.length === 0) return;
+    const key = (receiver: string, id: string) => JSON.stringify([receiver, id]);
+    const inUse = new Set(
+      (
+        this.db
+          .prepare(
+            "SELECT DISTINCT receiver_uuid, delivery_id FROM deliveries WHERE delivery_id IN (SELECT value FROM json_each(?))",
+          )
+          .all(JSON.stringify(keyed.map((r) => r.delivery_id))) as Array<{
+          receiver_uuid: string;
+          delivery_id: string;
+        }>
+      ).map((r) => key(r.receiver_uuid, r.delivery_id)),
+    );
+    for (const r of keyed) {
+      if (!inUse.has(key(r.receiver_uuid, r.delivery_id!)))
+        this.stmts.forget.run(r.receiver_uuid, r.delivery_id);
+    }
   }
 
   async prune(before: number): Promise<void> {

@@ -29,6 +29,32 @@ export interface DeadDelivery extends StoredDelivery {
   readonly deadAt: number;
 }
 
+/** Which dead letters a command acts on. */
+export type DeadFilter =
+  | "all"
+  | { readonly ids: readonly number[] }
+  | { readonly receiverUuid: string }
+  /** Dead-lettered before this time (ms since the epoch). */
+  | { readonly deadBefore: number };
+
+/** A dead letter as `dlq purge` reports it: what it was, never its body or headers. */
+export interface DeadSummary {
+  readonly id: number;
+  readonly receiverUuid: string;
+  readonly kind: CodeHostKind;
+  readonly event: string;
+  readonly deliveryId?: string;
+  readonly reason: string;
+  readonly deadAt: number;
+  readonly bytes: number;
+}
+
+/** Replayed dead letters go to this receiver instead (its kind must be theirs). */
+export interface Retarget {
+  readonly receiverUuid: string;
+  readonly kind: CodeHostKind;
+}
+
 export interface AttemptResult {
   readonly status?: number;
   /** A short description, never a body or a secret. */
@@ -48,8 +74,17 @@ export interface DeliveryStore {
   nextDueAt(exclude?: ReadonlySet<number>): Promise<number | undefined>;
   counts(): Promise<{ pending: number; dead: number }>;
   listDead(limit?: number): Promise<DeadDelivery[]>;
-  /** Puts dead deliveries back in the queue, due now, with a fresh retry window. */
-  replay(ids: readonly number[] | "all", now: number): Promise<number>;
+  /**
+   * Puts dead deliveries back in the queue, due now, with a fresh retry window; with `retarget`,
+   * for another receiver of the same kind (dead letters of another kind are left as they are).
+   * Resolves with how many were queued.
+   */
+  replay(filter: DeadFilter, now: number, retarget?: Retarget): Promise<number>;
+  /**
+   * Removes dead letters, and forgets their delivery IDs so that a code host's redelivery is taken
+   * as new. Resolves with what was removed; with `dryRun`, with what would be, removing nothing.
+   */
+  purgeDead(filter: DeadFilter, dryRun: boolean): Promise<DeadSummary[]>;
   /** Forgets delivery IDs seen before `before` (the dedupe window). */
   prune(before: number): Promise<void>;
   close(): Promise<void>;

@@ -6,7 +6,16 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { AttemptResult, DeadDelivery, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+import type {
+  AttemptResult,
+  DeadDelivery,
+  DeadFilter,
+  DeadSummary,
+  DeliveryStore,
+  NewDelivery,
+  Retarget,
+  StoredDelivery,
+} from "./store";
 import type { StoreCall, StoreOp, StoreReply, WorkerMessage } from "./store-worker";
 
 function workerScript(): string {
@@ -120,8 +129,12 @@ export class ThreadedStore implements DeliveryStore {
     return this.call("listDead", limit);
   }
 
-  replay(ids: readonly number[] | "all", now: number): Promise<number> {
-    return this.call("replay", ids, now);
+  replay(filter: DeadFilter, now: number, retarget?: Retarget): Promise<number> {
+    return this.call("replay", filter, now, retarget);
+  }
+
+  purgeDead(filter: DeadFilter, dryRun: boolean): Promise<DeadSummary[]> {
+    return this.call("purgeDead", filter, dryRun);
   }
 
   prune(before: number): Promise<void> {

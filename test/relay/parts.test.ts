@@ -151,7 +151,7 @@ describe("SqliteStore", () => {
     expect(await s.listDead()).toMatchObject([
       { id: due[1]!.id, reason: "bad_signature", lastStatus: 400, attempts: 1 },
     ]);
-    expect(await s.replay([due[1]!.id, 999], 6000)).toBe(1);
+    expect(await s.replay({ ids: [due[1]!.id, 999] }, 6000)).toBe(1);
     const again = await s.due(6000, 10, new Set());
     expect(again.map((d) => [d.id, d.windowStart, d.attempts]).sort()).toEqual(
       [
@@ -165,6 +165,106 @@ describe("SqliteStore", () => {
     await s.prune(2000);
     expect((await s.add({ ...base, deliveryId: "x", body: Buffer.from("5") })).duplicate).toBe(false);
     await s.close();
+  });
+});
+
+describe("SqliteStore: the dead-letter commands", () => {
+  const base = { kind: "GITHUB" as const, event: "push", headers: {}, receivedAt: 1000 };
+  /** Stores each delivery and dead-letters it at `deadAt`; returns their ids. */
+  async function deadLetters(
+    s: SqliteStore,
+    list: Array<{ receiverUuid: string; deliveryId?: string; deadAt: number; kind?: "GITLAB" }>,
+  ) {
+    const ids: number[] = [];
+    for (const [i, d] of list.entries()) {
+      const { id } = await s.add({ ...base, ...d, body: Buffer.from(`body ${i}`) });
+      await s.deadLetter(id, "unknown_receiver", { status: 404 }, d.deadAt);
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  it("purgeDead removes what the filter selects, says what it removed, and forgets the delivery IDs", async () => {
+    const s = new SqliteStore(tempDir());
+    try {
+      const [a, b, c, d] = await deadLetters(s, [
+        { receiverUuid: "old", deliveryId: "d-a", deadAt: 2000 },
+        { receiverUuid: "old", deliveryId: "d-b", deadAt: 9000 },
+        { receiverUuid: "other", deliveryId: "d-c", deadAt: 3000 },
+        { receiverUuid: "other", deadAt: 9000 },
+      ]);
+      const pending = await s.add({
+        ...base,
+        receiverUuid: "old",
+        deliveryId: "d-p",
+        body: Buffer.from("p"),
+      });
+
+      // A dry run removes nothing.
+      expect((await s.purgeDead({ receiverUuid: "old" }, true)).map((x) => x.id)).toEqual([a, b]);
+      expect((await s.counts()).dead).toBe(4);
+
+      expect(await s.purgeDead({ deadBefore: 5000 }, false)).toEqual([
+        {
+          id: a,
+          receiverUuid: "old",
+          kind: "GITHUB",
+          event: "push",
+          deliveryId: "d-a",
+          reason: "unknown_receiver",
+          deadAt: 2000,
+          bytes: 6,
+        },
+        {
+          id: c,
+          receiverUuid: "other",
+          kind: "GITHUB",
+          event: "push",
+          deliveryId: "d-c",
+          reason: "unknown_receiver",
+          deadAt: 3000,
+          bytes: 6,
+        },
+      ]);
+      expect((await s.purgeDead({ ids: [d!, 12345] }, false)).map((x) => x.id)).toEqual([d]);
+      expect((await s.listDead()).map((x) => x.id)).toEqual([b]);
+
+      // A purged delivery's redelivery is new; one still dead, or pending, is a duplicate.
+      const again = (receiverUuid: string, deliveryId: string) =>
+        s.add({ ...base, receiverUuid, deliveryId, body: Buffer.from("again") });
+      expect((await again("old", "d-a")).duplicate).toBe(false);
+      expect((await again("other", "d-c")).duplicate).toBe(false);
+      expect((await again("old", "d-b")).duplicate).toBe(true);
+      expect((await again("old", "d-p")).duplicate).toBe(true);
+      expect(pending.duplicate).toBe(false);
+
+      expect((await s.purgeDead("all", false)).map((x) => x.id)).toEqual([b]);
+      expect((await s.counts()).dead).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("replay with a retarget moves dead letters of the same kind to another receiver, and only those", async () => {
+    const s = new SqliteStore(tempDir());
+    try {
+      const [gh, gl] = await deadLetters(s, [
+        { receiverUuid: "old", deliveryId: "d-1", deadAt: 2000 },
+        { receiverUuid: "old", deliveryId: "d-2", deadAt: 2000, kind: "GITLAB" },
+      ]);
+      expect(await s.replay({ receiverUuid: "old" }, 5000, { receiverUuid: "new", kind: "GITHUB" })).toBe(1);
+      const due = await s.due(5000, 10, new Set());
+      expect(due.map((d) => [d.id, d.receiverUuid, d.attempts, d.windowStart])).toEqual([
+        [gh, "new", 0, 5000],
+      ]);
+      expect((await s.listDead()).map((d) => [d.id, d.receiverUuid])).toEqual([[gl, "old"]]);
+      // The new receiver's code host redelivering it while it is queued: a duplicate.
+      expect(
+        (await s.add({ ...base, receiverUuid: "new", deliveryId: "d-1", body: Buffer.from("x") })).duplicate,
+      ).toBe(true);
+    } finally {
+      await s.close();
+    }
   });
 });
 

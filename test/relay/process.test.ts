@@ -154,9 +154,10 @@ describe("sg-webhooks serve as a process", () => {
     });
     expect(json.stdout).not.toContain("current");
 
-    await expect(run(process.execPath, [MAIN, "dlq", "replay", "--data-dir", data])).rejects.toThrow(
-      /--id ID \[ID...\] or --all/,
-    );
+    await expect(run(process.execPath, [MAIN, "dlq", "replay", "--data-dir", data])).rejects.toMatchObject({
+      code: 2,
+      stderr: "error: say what to replay: --id ID [ID...], --receiver UUID or --all\n",
+    });
     fake.receivers.get(bbs)!.secret = "current";
     const replay = await run(process.execPath, [MAIN, "dlq", "replay", "--data-dir", data, "--all"]);
     expect(replay.stdout).toBe("queued 1 delivery again\n");

@@ -388,7 +388,7 @@ describe("relay: failures of Sourcegraph", () => {
     ]);
     // The operator fixes Sourcegraph's secret, then replays.
     fake.receivers.get(ids.BITBUCKETSERVER)!.secret = NEW_SECRET;
-    expect(await relay.store.replay([dead[0]!.id], Date.now())).toBe(1);
+    expect(await relay.store.replay({ ids: [dead[0]!.id] }, Date.now())).toBe(1);
     relay.forwarder.kick();
     await settled();
     expect(fake.accepted.at(-1)!.body.equals(body)).toBe(true);

@@ -47,6 +47,27 @@ describe("ThreadedStore", () => {
     await s.close();
   });
 
+  it("replays to another receiver and purges across the thread", async () => {
+    const s = await ThreadedStore.open(tempDir());
+    try {
+      const { id } = await s.add({ ...base, deliveryId: "x", body: Buffer.from("1") });
+      await s.deadLetter(id, "unknown_receiver", { status: 404 }, 3000);
+      expect(await s.purgeDead({ receiverUuid: "u" }, true)).toMatchObject([
+        { id, deliveryId: "x", bytes: 1 },
+      ]);
+      expect(await s.replay("all", 4000, { receiverUuid: "v", kind: "GITHUB" })).toBe(1);
+      expect((await s.due(4000, 10, new Set())).map((d) => d.receiverUuid)).toEqual(["v"]);
+      await s.deadLetter(id, "unknown_receiver", { status: 404 }, 5000);
+      expect((await s.purgeDead({ ids: [id] }, false)).map((d) => d.id)).toEqual([id]);
+      expect(await s.counts()).toEqual({ pending: 0, dead: 0 });
+      expect(
+        (await s.add({ ...base, receiverUuid: "v", deliveryId: "x", body: Buffer.from("2") })).duplicate,
+      ).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("opening rejects with the store's own error, such as a database from a newer relay", async () => {
     const dir = tempDir();
     const db = new Database(join(dir, DATABASE_FILE));
