@@ -11,7 +11,7 @@ import {
 } from "../shared";
 import { check } from "./check";
 import type { HookClient, HookSettings, RemoteHook } from "./client";
-import { withClient } from "./credentials";
+import { type Target, withClient } from "./credentials";
 import { diff } from "./diff";
 import { GitLabError, notFoundKind } from "./errors";
 import { upgradeOutputs } from "./state";
@@ -62,7 +62,7 @@ function ownerRef(scope: HookScope, state: Outputs): string {
 }
 
 /** The instance, owner, token and secret the state stores (read and delete). */
-function storedTarget(scope: HookScope, state: Outputs) {
+function storedTarget(scope: HookScope, state: Outputs): Target {
   return {
     scope,
     instance: state.gitlabUrl,

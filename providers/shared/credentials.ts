@@ -59,7 +59,7 @@ export function tokenOrBasic(
   };
 }
 
-export function sameCredential(a: Credential, b: Credential): boolean {
+function sameCredential(a: Credential, b: Credential): boolean {
   if (a.kind === "token" && b.kind === "token") return a.token === b.token;
   if (a.kind === "basic" && b.kind === "basic") return a.username === b.username && a.password === b.password;
   return false;

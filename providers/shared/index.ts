@@ -1,7 +1,7 @@
 // The kit every provider in providers/<api>/ is built from. The HTTP resilience layer
 // (providers/http) and the event catalogue (providers/events) stay beside it: each is one concern
 // that src/ uses directly too.
-export { type CreateSteps, createOnceMore, createOrAdopt } from "./ambiguous";
+export { type CreateSteps, createOrAdopt } from "./ambiguous";
 export { coalesce } from "./coalesce";
 export {
   authorization,
@@ -10,7 +10,6 @@ export {
   type CredentialPolicy,
   credentialSecrets,
   env,
-  sameCredential,
   type TokenCredential,
   type TokenOrBasicNames,
   tokenCredential,
@@ -25,8 +24,8 @@ export {
   type DynamicProvider,
   dynamicProvider,
   failureList,
-  type ProviderParts,
   type Props,
+  type ProviderParts,
 } from "./provider";
 export { schemaVersionOf } from "./state";
 export { containsUnknown, UNKNOWN } from "./unknown";
