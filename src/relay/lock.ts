@@ -1,10 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import { createPrivateFile, dataDirError, FILE_MODE, LOCK_FILE, PID_FILE } from "./data-dir";
 
-const LOCK_FILE = "relay.lock";
-/** Informational: the pid of the relay holding the lock, for the refusal message. */
-const PID_FILE = "relay.pid";
 /** Locks taken by this process, for a message that says so. */
 const held = new Set<string>();
 
@@ -14,15 +12,16 @@ const held = new Set<string>();
  * drops it when the process dies however it dies, so there is no stale lock to take over, and no
  * pid to compare: after a reboot or a crash the dead relay's pid may belong to another process,
  * and in containers every relay is pid 1, so a pid says nothing about who holds the directory.
+ * The directory must exist (prepareDataDir).
  */
 export function lockDataDir(dir: string): () => void {
   const abs = resolve(dir);
   const path = join(abs, LOCK_FILE);
   if (held.has(path))
     throw new Error(`another relay in this process uses ${dir}; give this one another --data-dir`);
-  mkdirSync(dir, { recursive: true });
   for (let tries = 0; ; tries++) {
     let db: Database.Database | undefined;
+    createPrivateFile(dir, LOCK_FILE);
     try {
       db = new Database(path, { timeout: 0 });
       // No journal file: this database is never written, only locked.
@@ -42,11 +41,16 @@ export function lockDataDir(dir: string): () => void {
         rmSync(path, { force: true });
         continue;
       }
-      throw new Error(`cannot lock ${dir} (${path}): ${(err as Error).message}`);
+      throw dataDirError(dir, err, "locking", path);
     }
     const lock = db;
+    try {
+      writeFileSync(join(abs, PID_FILE), String(process.pid), { mode: FILE_MODE });
+    } catch (err) {
+      lock.close();
+      throw dataDirError(dir, err, "writing", join(abs, PID_FILE));
+    }
     held.add(path);
-    writeFileSync(join(abs, PID_FILE), String(process.pid));
     return () => {
       held.delete(path);
       rmSync(join(abs, PID_FILE), { force: true });

@@ -1,6 +1,6 @@
 // The receivers the relay serves: uuid, code host kind and secrets (secrets[0] is the one
 // Sourcegraph holds), from a JSON file or from Sourcegraph's GraphQL API.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { CODE_HOST_KINDS, type CodeHostKind, parseUuid } from "../ingest";
 
@@ -55,7 +55,31 @@ export function loadReceiversFile(path: string): Receiver[] {
       `the receivers file ${path} is not JSON: ${withoutExcerpt((err as Error).message)}; fix its syntax (\`jq . ${path}\` shows where)`,
     );
   }
-  return parseReceivers(value, `receivers file ${path}`);
+  const receivers = parseReceivers(value, `receivers file ${path}`);
+  if (receivers.length === 0) {
+    // Every delivery would be answered 404: a relay that can accept nothing is a mistake.
+    throw new Error(
+      `the receivers file ${path} lists no receivers, so the relay could accept no delivery; add them ([{"uuid": "...", "codeHostKind": "GITHUB|GITLAB|BITBUCKETSERVER|BITBUCKETCLOUD", "secrets": ["..."]}]), or read them from Sourcegraph with --sourcegraph-url`,
+    );
+  }
+  return receivers;
+}
+
+/**
+ * Who else may read or write the receivers file, which holds the receivers' secrets: undefined
+ * when only its owner may, else a warning that says how to fix it.
+ */
+export function receiversFileExposure(path: string): string | undefined {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  const who = [mode & 0o060 ? "its group" : "", mode & 0o006 ? "every user" : ""].filter(Boolean);
+  if (who.length === 0) return undefined;
+  const can = [mode & 0o044 ? "read" : "", mode & 0o022 ? "change" : ""].filter(Boolean);
+  return `the receivers file ${path} holds the receivers' secrets, and ${who.join(" and ")} may ${can.join(" and ")} it (mode ${mode.toString(8).padStart(4, "0")}); make it the relay user's only: chmod 600 ${path}`;
 }
 
 /**

@@ -1,13 +1,21 @@
 // Wires the relay together: store, receivers, forwarder, the main listener (deliveries and health
 // checks) and the admin listener (Prometheus metrics).
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import pino, { type Logger } from "pino";
+import { createPrivateFile, DATABASE_FILE, prepareDataDir } from "./data-dir";
 import { Forwarder } from "./forwarder";
+import { listen } from "./listen";
 import { lockDataDir } from "./lock";
 import { createMetrics, type RelayMetrics } from "./metrics";
 import { createNodeHandler } from "./node-adapter";
-import { checkSigned, loadReceiversFile, type Receiver, ReceiverRegistry } from "./receivers";
+import { parseSourcegraphUrl } from "./options";
+import {
+  checkSigned,
+  loadReceiversFile,
+  type Receiver,
+  ReceiverRegistry,
+  receiversFileExposure,
+} from "./receivers";
 import { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
 import type { DeliveryStore } from "./store";
 import { ThreadedStore } from "./threaded-store";
@@ -72,27 +80,20 @@ export interface Relay {
 
 export const DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024;
 
-function listen(server: Server, at: { host: string; port: number }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(at.port, at.host, () => {
-      server.off("error", reject);
-      const a = server.address() as AddressInfo;
-      const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
-      resolve(`http://${host}:${a.port}`);
-    });
-  });
-}
-
 export async function startRelay(o: RelayOptions): Promise<Relay> {
   const logger = o.logger ?? pino({ name: "sg-webhooks-relay" });
+  // What `serve` checks, for every caller: a password in this URL would be logged below.
+  parseSourcegraphUrl(o.forwardTo, "--forward-to");
+  if (!o.store) openDataDir(o.dataDir, logger);
   const unlock = o.store ? () => {} : lockDataDir(o.dataDir);
   let store: DeliveryStore;
   try {
     store = o.store ?? (await ThreadedStore.open(o.dataDir));
   } catch (err) {
     unlock();
-    throw err;
+    throw new Error(`--data-dir ${o.dataDir}: cannot open the relay's store: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const registry = new ReceiverRegistry();
   const rotation =
@@ -104,8 +105,11 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   const load = async (atStart: boolean): Promise<void> => {
     const src = o.receivers;
     let list: Receiver[];
-    if ("file" in src) list = loadReceiversFile(src.file);
-    else if ("list" in src) list = [...src.list];
+    if ("file" in src) {
+      list = loadReceiversFile(src.file);
+      const exposed = receiversFileExposure(src.file);
+      if (exposed) logger.warn({ file: src.file }, exposed);
+    } else if ("list" in src) list = [...src.list];
     else {
       const { receivers, skipped } = await fetchReceivers({
         endpoint: src.sourcegraph.url,
@@ -128,6 +132,13 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     }
     registry.replace(list);
     logger.info({ receivers: list.length }, "receivers loaded");
+    if ("sourcegraph" in src && list.length === 0) {
+      // Not fatal: the receivers may be created in Sourcegraph after the relay, which looks again.
+      logger.warn(
+        { sourcegraphUrl: src.sourcegraph.url, refreshMs: src.sourcegraph.refreshMs },
+        "Sourcegraph has no receiver the relay can serve yet: every delivery is answered 404 until one is created there (the relay reads them again every --refresh-interval, or on SIGHUP)",
+      );
+    }
     warnWeakSecrets(list);
   };
 
@@ -200,8 +211,8 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   let url: string;
   let adminUrl: string | undefined;
   try {
-    url = await listen(main, o.listen);
-    adminUrl = admin && o.adminListen ? await listen(admin, o.adminListen) : undefined;
+    url = await listen(main, o.listen, "main");
+    adminUrl = admin && o.adminListen ? await listen(admin, o.adminListen, "admin") : undefined;
   } catch (err) {
     main.close();
     admin?.close();
@@ -276,4 +287,23 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
       return closing;
     },
   };
+}
+
+/** Creates the data directory, or makes an existing one owner-only, saying so. */
+function openDataDir(dir: string, logger: Logger): void {
+  const { tightened, sharedMode } = prepareDataDir(dir);
+  // Here rather than on the store's thread, whose errors reach this one as text only.
+  createPrivateFile(dir, DATABASE_FILE);
+  if (tightened.length > 0) {
+    logger.warn(
+      { dataDir: dir, tightened },
+      "other users could read the data directory (it holds delivery bodies): made it owner-only (directory 0700, files 0600)",
+    );
+  }
+  if (sharedMode) {
+    logger.warn(
+      { dataDir: dir, mode: sharedMode },
+      "the data directory is open to other users and holds files that are not the relay's, so it was left as it is; give the relay a directory of its own (created 0700 when missing)",
+    );
+  }
 }

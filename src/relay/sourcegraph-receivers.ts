@@ -1,6 +1,7 @@
 // Receivers read from Sourcegraph's GraphQL API (`webhooks(first, after)`), for a relay that
 // should follow the receivers Sourcegraph has without a file to keep in sync.
-import { listReceivers } from "../../providers/sourcegraph";
+import { redact } from "../../providers/http";
+import { listReceivers, SourcegraphError } from "../../providers/sourcegraph";
 import { CODE_HOST_KINDS, type CodeHostKind, parseUuid } from "../ingest";
 import type { Receiver } from "./receivers";
 
@@ -13,10 +14,13 @@ export interface SourcegraphSource {
 export async function fetchReceivers(
   src: SourcegraphSource,
 ): Promise<{ receivers: Receiver[]; skipped: string[] }> {
-  const nodes = await listReceivers({
-    endpoint: src.endpoint.replace(/\/+$/, ""),
-    accessToken: src.accessToken,
-  });
+  const endpoint = src.endpoint.replace(/\/+$/, "");
+  let nodes: Awaited<ReturnType<typeof listReceivers>>;
+  try {
+    nodes = await listReceivers({ endpoint, accessToken: src.accessToken });
+  } catch (err) {
+    throw inRelayTerms(err, endpoint, src.accessToken);
+  }
   const receivers: Receiver[] = [];
   const skipped: string[] = [];
   for (const n of nodes) {
@@ -32,6 +36,39 @@ export async function fetchReceivers(
     });
   }
   return { receivers, skipped };
+}
+
+/**
+ * The client's messages tell a Pulumi program's author what to set (`sourcegraph.endpoint`,
+ * `SRC_ENDPOINT`), which the relay does not read: say it with the relay's own settings.
+ */
+function inRelayTerms(err: unknown, endpoint: string, accessToken: string): unknown {
+  if (!(err instanceof SourcegraphError)) return err;
+  const at = `Sourcegraph at ${endpoint} (--sourcegraph-url)`;
+  const token =
+    "set SRC_ACCESS_TOKEN to the access token of a site admin (only site admins can read the receivers' secrets)";
+  switch (err.reason) {
+    case "unauthorized":
+      return new Error(
+        `${at} answered 401: the access token in SRC_ACCESS_TOKEN is invalid or expired; ${token}`,
+        {
+          cause: err,
+        },
+      );
+    case "notAdmin":
+      return new Error(`${at} answered "must be site admin" to the token in SRC_ACCESS_TOKEN; ${token}`, {
+        cause: err,
+      });
+    case "unreachable": {
+      const why = err.cause instanceof Error ? redact(err.cause.message, [accessToken]) : "no answer";
+      return new Error(
+        `cannot reach ${at}: ${why}; check --sourcegraph-url (Sourcegraph's base URL, as its users open it) and that the relay's host can reach it`,
+        { cause: err },
+      );
+    }
+    default:
+      return new Error(`reading the receivers from --sourcegraph-url failed: ${err.message}`, { cause: err });
+  }
 }
 
 /**

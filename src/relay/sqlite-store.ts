@@ -9,10 +9,10 @@
 // (at least once), and the next FULL commit flushes the shared WAL anyway. Settlements are grouped
 // per turn of the event loop too: one small transaction instead of one per delivery.
 
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { CodeHostKind } from "../ingest";
+import { createPrivateFile, DATABASE_FILE, prepareDataDir } from "./data-dir";
 import type {
   AttemptResult,
   DeadDelivery,
@@ -88,7 +88,7 @@ function toDelivery(r: Row): StoredDelivery {
   };
 }
 
-export const DATABASE_FILE = "relay.db";
+export { DATABASE_FILE };
 
 interface SummaryRow {
   id: number;
@@ -119,7 +119,10 @@ export class SqliteStore implements DeliveryStore {
 
   /** Opens (or creates) the store in `dataDir`. */
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
+    prepareDataDir(dataDir);
+    // Created owner-only before SQLite opens it: SQLite gives its WAL and shared-memory files the
+    // database file's mode, and would otherwise create all three readable by everyone.
+    createPrivateFile(dataDir, DATABASE_FILE);
     this.db = new Database(join(dataDir, DATABASE_FILE), { timeout: 5000 });
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");

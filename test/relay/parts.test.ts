@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -13,6 +13,7 @@ import {
   SqliteStore,
   startRelay,
 } from "../../src/relay";
+import { parseLogLevel, parseSourcegraphUrl } from "../../src/relay/options";
 import { startReceiverFake } from "../fakes/receiver";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
 import { captureLogger, post, sha, storeWith, tempDir, waitFor } from "./helpers";
@@ -48,6 +49,96 @@ describe("flags and the receivers file", () => {
     expect(parseDuration("250ms", "x")).toBe(250);
     expect(parseDuration("1.5s", "x")).toBe(1500);
     expect(() => parseDuration("soon", "--max-age")).toThrow('--max-age "soon" must be a duration');
+  });
+
+  it("Sourcegraph's URL: no credentials (never echoed), no /.api path; log levels listed", () => {
+    expect(parseSourcegraphUrl("https://sg.example.com/", "--forward-to")).toBe("https://sg.example.com");
+    expect(parseSourcegraphUrl("https://sg.example.com/sourcegraph", "--forward-to")).toBe(
+      "https://sg.example.com/sourcegraph",
+    );
+    for (const url of [
+      "https://relay:s3cret-pw@sg.example.com",
+      "https://s3cret-pw@sg.example.com/",
+      "http://:s3cret-pw@sg",
+    ]) {
+      let message = "";
+      try {
+        parseSourcegraphUrl(url, "--forward-to");
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^--forward-to must not carry a user or password \(http/);
+      expect(message).toContain("a proxy that adds its authentication header itself");
+      expect(message).not.toContain("s3cret-pw");
+    }
+    expect(() => parseSourcegraphUrl("https://sg.example.com/.api/webhooks", "--forward-to")).toThrow(
+      '--forward-to "https://sg.example.com/.api/webhooks" must be Sourcegraph\'s base URL, without /.api/webhooks: the relay appends /.api/... itself; give https://sg.example.com',
+    );
+    expect(() => parseSourcegraphUrl("https://sg.example.com/sg/.api", "--sourcegraph-url")).toThrow(
+      "without /.api: the relay appends /.api/... itself; give https://sg.example.com/sg",
+    );
+    // A path that merely starts like it is someone's choice.
+    expect(parseSourcegraphUrl("https://sg.example.com/.apis", "--forward-to")).toBe(
+      "https://sg.example.com/.apis",
+    );
+    // A value that does not even parse is quoted without its user and password.
+    expect(() => parseSourcegraphUrl("sg.example.com//u:s3cret-pw@x", "--forward-to")).toThrow(
+      '--forward-to "sg.example.com//x" is not a URL',
+    );
+    expect(() => parseSourcegraphUrl("ftp://u:s3cret-pw@x", "--forward-to")).toThrow(
+      '--forward-to "ftp://x" must be an http(s) URL',
+    );
+    expect(parseLogLevel("WARN", "--log-level")).toBe("warn");
+    expect(() => parseLogLevel("verbose", "--log-level")).toThrow(
+      '--log-level "verbose" is not a log level; give one of trace, debug, info, warn, error, fatal, silent',
+    );
+  });
+
+  it("a receivers file that lists nobody is refused, naming the fix", () => {
+    const file = join(tempDir(), "empty.json");
+    writeFileSync(file, "[]");
+    expect(() => loadReceiversFile(file)).toThrow(
+      `the receivers file ${file} lists no receivers, so the relay could accept no delivery; add them`,
+    );
+  });
+
+  it("a port in use names the listener, its flag and the fix", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as { port: number }).port;
+    const opts = {
+      forwardTo: "http://127.0.0.1:9",
+      receivers: { list: [] },
+      logger: captureLogger().logger,
+    };
+    try {
+      await expect(
+        startRelay({ ...opts, dataDir: tempDir(), listen: { host: "127.0.0.1", port } }),
+      ).rejects.toThrow(
+        `--listen 127.0.0.1:${port}: cannot open the listener for deliveries (and /healthz, /readyz): the address is in use by another process; stop it, or give another --listen HOST:PORT`,
+      );
+      await expect(
+        startRelay({
+          ...opts,
+          dataDir: tempDir(),
+          listen: { host: "127.0.0.1", port: 0 },
+          adminListen: { host: "127.0.0.1", port },
+        }),
+      ).rejects.toThrow("--admin-listen off to run without metrics");
+      // The directory is free again: the failed start released its lock.
+      const dir = tempDir();
+      await expect(
+        startRelay({
+          ...opts,
+          dataDir: dir,
+          listen: { host: "127.0.0.1", port: 0 },
+          adminListen: { host: "127.0.0.1", port },
+        }),
+      ).rejects.toThrow(/in use/);
+      await (await startRelay({ ...opts, dataDir: dir, listen: { host: "127.0.0.1", port: 0 } })).close();
+    } finally {
+      busy.close();
+    }
   });
 
   it("validates receivers and points at the entry", () => {
@@ -335,8 +426,22 @@ describe("receivers from Sourcegraph's API", () => {
       dataDir: tempDir(),
       receivers: { sourcegraph: { url: sg!.url, accessToken: "sgp_wrong", refreshMs: 60_000 } },
     }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/401/);
+    expect(String(err)).toContain(
+      `Sourcegraph at ${sg!.url} (--sourcegraph-url) answered 401: the access token in SRC_ACCESS_TOKEN is invalid or expired; set SRC_ACCESS_TOKEN to the access token of a site admin`,
+    );
     expect(String(err)).not.toContain("sgp_wrong");
+    // The relay's own settings, not the Pulumi program's.
+    expect(String(err)).not.toMatch(/sourcegraph\.accessToken|sourcegraph\.endpoint|SRC_ENDPOINT/);
+    const unreachable = await startRelay({
+      ...opts,
+      dataDir: tempDir(),
+      receivers: { sourcegraph: { url: "http://127.0.0.1:9", accessToken: ADMIN_TOKEN, refreshMs: 60_000 } },
+    }).catch((e: Error) => e);
+    expect(String(unreachable)).toContain(
+      "cannot reach Sourcegraph at http://127.0.0.1:9 (--sourcegraph-url): Sourcegraph at http://127.0.0.1:9 refused the connection",
+    );
+    expect(String(unreachable)).toContain("check --sourcegraph-url");
+    expect(String(unreachable)).not.toMatch(/sourcegraph\.endpoint|SRC_ENDPOINT|state/);
     await expect(
       startRelay({
         ...opts,
@@ -344,6 +449,35 @@ describe("receivers from Sourcegraph's API", () => {
         receivers: { sourcegraph: { url: sg!.url, accessToken: ADMIN_TOKEN, refreshMs: 60_000 } },
       }),
     ).rejects.toThrow(/no secret/);
+  });
+});
+
+describe("receivers from a Sourcegraph that has none yet", () => {
+  it("the relay starts with a warning and keeps looking", async () => {
+    const sg = await startSourcegraphFake();
+    const logs = captureLogger();
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: "http://127.0.0.1:9",
+      receivers: { sourcegraph: { url: sg.url, accessToken: ADMIN_TOKEN, refreshMs: 50 } },
+      dataDir: tempDir(),
+      logger: logs.logger,
+    });
+    try {
+      const warning = logs.lines.find((l) => l.includes("no receiver the relay can serve yet"));
+      expect(JSON.parse(warning!)).toMatchObject({ level: 40, sourcegraphUrl: sg.url, refreshMs: 50 });
+      const r = sg.seed({
+        name: "gh",
+        codeHostKind: "GITHUB",
+        codeHostURN: "https://github.com/",
+        secret: "one",
+      });
+      await waitFor(() => relay.receivers.size === 1, 5000, "the next refresh");
+      expect(relay.receivers.get(r.uuid)?.secrets).toEqual(["one"]);
+    } finally {
+      await relay.close();
+      await sg.close();
+    }
   });
 });
 

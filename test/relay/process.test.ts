@@ -2,7 +2,8 @@
 // acknowledged deliveries, restarted, and driven with `dlq list` / `dlq replay`.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -216,5 +217,113 @@ describe("sg-webhooks serve as a process", () => {
     await expect(none).rejects.toMatchObject({
       stderr: expect.stringMatching(/--receivers FILE, or --sourcegraph-url URL/),
     });
+  });
+});
+
+/** `serve` that must stop before it listens: its exit code and what it printed. */
+async function refused(
+  args: string[],
+  opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; killed: boolean; stdout: string; stderr: string }> {
+  try {
+    const out = await run(process.execPath, [MAIN, "serve", ...args], { ...opts, timeout: 15_000 });
+    return { code: 0, killed: false, ...out };
+  } catch (err) {
+    const e = err as { code: number | null; killed: boolean; stdout: string; stderr: string };
+    return { code: e.code, killed: e.killed, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("serve: operator errors name the flag and the fix", () => {
+  const dir = tempDir();
+  const receivers = join(dir, "receivers.json");
+  writeFileSync(receivers, JSON.stringify([{ uuid: randomUUID(), codeHostKind: "GITHUB", secrets: ["s"] }]), {
+    mode: 0o600,
+  });
+  const base = (...extra: string[]) => [
+    "--forward-to",
+    "http://127.0.0.1:9",
+    "--receivers",
+    receivers,
+    "--listen",
+    "127.0.0.1:0",
+    "--admin-listen",
+    "off",
+    "--data-dir",
+    join(dir, "data"),
+    ...extra,
+  ];
+
+  it("--data-dir under /proc fails at once instead of spinning", async () => {
+    const r = await refused(base("--data-dir", "/proc/sg-webhooks-relay"));
+    expect(r.killed).toBe(false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "--data-dir /proc/sg-webhooks-relay: cannot create /proc/sg-webhooks-relay although /proc exists",
+    );
+    expect(r.stderr).toContain("give a directory on a disk");
+  });
+
+  it("a --data-dir the relay's user may not write is named, with the fix", async () => {
+    const parent = tempDir();
+    const asRoot = process.getuid?.() === 0;
+    // Root may write anywhere: the relay then runs as nobody, as a service user would.
+    chmodSync(parent, asRoot ? 0o755 : 0o555);
+    const as = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const r = await refused(base("--data-dir", join(parent, "data")), as);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `--data-dir ${join(parent, "data")}: permission denied creating ${join(parent, "data")}; give a directory that the relay's user (uid ${asRoot ? 65534 : process.getuid?.()}) owns`,
+    );
+  });
+
+  it("an unknown --log-level lists the valid ones", async () => {
+    const r = await refused(base("--log-level", "verbose"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'sg-webhooks: --log-level "verbose" is not a log level; give one of trace, debug, info, warn, error, fatal, silent\n',
+    );
+  });
+
+  it("--forward-to with a password is refused without printing it; with /.api/webhooks, the base URL is named", async () => {
+    const creds = await refused(base("--forward-to", "https://relay:hunter2-pass@sourcegraph.example.com/"));
+    expect(creds.code).toBe(1);
+    expect(creds.stderr).toContain("--forward-to must not carry a user or password");
+    expect(creds.stderr).toContain("through a proxy that adds its authentication header itself");
+    expect(creds.stdout + creds.stderr).not.toContain("hunter2-pass");
+    const path = await refused(base("--forward-to", "http://sg.example.com/.api/webhooks/"));
+    expect(path.code).toBe(1);
+    expect(path.stderr).toContain(
+      '--forward-to "http://sg.example.com/.api/webhooks" must be Sourcegraph\'s base URL, without /.api/webhooks: the relay appends /.api/... itself; give http://sg.example.com',
+    );
+  });
+
+  it("a receivers file listing no receivers is refused", async () => {
+    const empty = join(dir, "empty.json");
+    writeFileSync(empty, "[]", { mode: 0o600 });
+    const r = await refused(base("--receivers", empty));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `the receivers file ${empty} lists no receivers, so the relay could accept no delivery`,
+    );
+    expect(r.stderr).toContain("or read them from Sourcegraph with --sourcegraph-url");
+  });
+
+  it("a port in use names the listener and its flag, and that metrics get a port of their own by default", async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const admin = await refused(base("--admin-listen", `127.0.0.1:${port}`));
+      expect(admin.code).toBe(1);
+      expect(admin.stderr).toContain(
+        `--admin-listen 127.0.0.1:${port}: cannot open the metrics listener, which the relay opens on 127.0.0.1:9464 unless told otherwise: the address is in use by another process; stop it, or give another --admin-listen HOST:PORT, or --admin-listen off to run without metrics`,
+      );
+      const main = await refused(base("--listen", `127.0.0.1:${port}`));
+      expect(main.stderr).toContain(`--listen 127.0.0.1:${port}: cannot open the listener for deliveries`);
+      expect(main.stderr).toContain("give another --listen HOST:PORT");
+    } finally {
+      busy.close();
+    }
   });
 });

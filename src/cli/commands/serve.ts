@@ -4,12 +4,13 @@ import pino from "pino";
 import {
   DEFAULT_MAX_BODY_BYTES,
   parseDuration,
-  parseHttpUrl,
   parseListen,
   parsePositiveInt,
   type ReceiverSource,
   startRelay,
 } from "../../relay";
+import { DEFAULT_ADMIN_LISTEN } from "../../relay/listen";
+import { LOG_LEVELS, parseLogLevel, parseSourcegraphUrl } from "../../relay/options";
 
 interface ServeFlags {
   listen: string;
@@ -55,7 +56,11 @@ export function registerServe(program: Command): void {
       "how long a secret replaced in Sourcegraph stays valid at the relay",
       "1h",
     )
-    .option("--admin-listen <host:port>", "Prometheus /metrics listener ('off' to disable)", "127.0.0.1:9464")
+    .option(
+      "--admin-listen <host:port>",
+      "Prometheus /metrics listener ('off' to disable)",
+      DEFAULT_ADMIN_LISTEN,
+    )
     .option("--allow-unsigned", "serve receivers that have no secret (anyone can then send deliveries)")
     .option("--max-body-bytes <n>", "larger deliveries are answered 413", String(DEFAULT_MAX_BODY_BYTES))
     .option(
@@ -73,8 +78,9 @@ export function registerServe(program: Command): void {
       "on SIGTERM, how long to finish requests in progress and keep forwarding what is due",
       "10s",
     )
-    .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+    .option("--log-level <level>", LOG_LEVELS.join(", "), "info")
     .action(async (flags: ServeFlags) => {
+      const level = parseLogLevel(flags.logLevel, "--log-level");
       const source = receiverSource(flags);
       // Asynchronous writes: a synchronous write per line (two per delivery) costs a system call on
       // the request path. Under load, lines written while one write is in flight go out together.
@@ -86,7 +92,7 @@ export function registerServe(program: Command): void {
           // A write still in flight has the lines; nothing more can be done while exiting.
         }
       });
-      const logger = pino({ name: "sg-webhooks-relay", level: flags.logLevel }, destination);
+      const logger = pino({ name: "sg-webhooks-relay", level }, destination);
       // A signal, or a store that stopped working, ends the relay the same way.
       let stop: (signal: string) => void = () => {};
       const stopping = new Promise<string>((resolve) => {
@@ -97,7 +103,7 @@ export function registerServe(program: Command): void {
         ...(flags.adminListen !== "off"
           ? { adminListen: parseListen(flags.adminListen, "--admin-listen") }
           : {}),
-        forwardTo: parseHttpUrl(flags.forwardTo, "--forward-to"),
+        forwardTo: parseSourcegraphUrl(flags.forwardTo, "--forward-to"),
         receivers: source,
         dataDir: flags.dataDir,
         allowUnsigned: flags.allowUnsigned ?? false,
@@ -147,7 +153,7 @@ function receiverSource(flags: ServeFlags): ReceiverSource {
     }
     return {
       sourcegraph: {
-        url: parseHttpUrl(flags.sourcegraphUrl, "--sourcegraph-url"),
+        url: parseSourcegraphUrl(flags.sourcegraphUrl, "--sourcegraph-url"),
         accessToken: token,
         refreshMs: parseDuration(flags.refreshInterval, "--refresh-interval"),
         rotationGraceMs: parseDuration(flags.rotationGrace, "--rotation-grace"),
