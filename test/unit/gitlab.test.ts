@@ -85,9 +85,9 @@ describe("check", () => {
     expect(reasons("project", { ...base, events: ["subgroup_events"] })).toEqual([
       `events: "subgroup_events" is not a project hook event; valid: ${HOOK_EVENTS.project.join(", ")}`,
     ]);
-    expect(
-      check({ url: base.url, group: "acme", events: ["subgroup_events"] }, "group").failures,
-    ).toEqual([]);
+    expect(check({ url: base.url, group: "acme", events: ["subgroup_events"] }, "group").failures).toEqual(
+      [],
+    );
     expect(reasons("project", { ...base, events: [] })).toEqual([
       `events: events must be a non-empty list of gitlab event names; valid: ${HOOK_EVENTS.project.join(", ")}`,
     ]);
