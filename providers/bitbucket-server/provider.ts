@@ -9,7 +9,7 @@ import { withClient } from "./credentials";
 import { diff } from "./diff";
 import { BitbucketServerError } from "./errors";
 import { outputsFor, outputsFromRemote, upgradeOutputs } from "./state";
-import type { Inputs, Outputs, PluginWebhook } from "./types";
+import type { Inputs, PluginWebhook } from "./types";
 
 function upsertBody(i: Inputs): UpsertBody {
   return { name: i.webhookName, scope: i.scope, events: i.events, endpoint: i.url, secret: i.secret };
@@ -83,7 +83,7 @@ export const provider: DynamicProvider = dynamicProvider({
       o.scope === i.scope && o.url === i.url && o.secret === i.secret && sameEvents(o.events, i.events);
     if (remoteSame) {
       // Only a credential or the provider code changed: nothing to send.
-      return { outs: outputsFor(i, { ...toHook(o), scope: o.remoteScope }) };
+      return { outs: outputsFor(i, { id: o.webhookId, scope: o.remoteScope }) };
     }
     const target = {
       instanceUrl: i.instanceUrl,
@@ -104,14 +104,3 @@ export const provider: DynamicProvider = dynamicProvider({
     await withClient(target, (s) => deleteWebhook(s, stored.webhookName));
   },
 });
-
-function toHook(o: Outputs): PluginWebhook {
-  return {
-    id: o.webhookId,
-    name: o.webhookName,
-    scope: o.remoteScope,
-    events: o.events,
-    endpoint: o.url,
-    secret: o.secret,
-  };
-}

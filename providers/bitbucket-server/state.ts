@@ -45,7 +45,7 @@ export function upgradeOutputs(props: Props, id: string): Outputs {
 }
 
 /** The outputs after a successful upsert: the declared settings plus what only GET tells. */
-export function outputsFor(inputs: Inputs, hook: PluginWebhook): Outputs {
+export function outputsFor(inputs: Inputs, hook: Pick<PluginWebhook, "id" | "scope">): Outputs {
   return {
     ...(inputs.bitbucketServer ? { bitbucketServer: inputs.bitbucketServer } : {}),
     instanceUrl: inputs.instanceUrl,
