@@ -61,10 +61,8 @@ function inRelayTerms(err: unknown, endpoint: string, accessToken: string): unkn
       });
     case "unreachable": {
       const why = err.cause instanceof Error ? redact(err.cause.message, [accessToken]) : "no answer";
-      return new Error(
-        `cannot reach ${at}: ${why}; check --sourcegraph-url (Sourcegraph's base URL, as its users open it) and that the relay's host can reach it`,
-        { cause: err },
-      );
+      // The cause says what failed and to check the URL; the flag is named in the lead.
+      return new Error(`cannot reach ${at}: ${why}`, { cause: err });
     }
     default:
       return new Error(`reading the receivers from --sourcegraph-url failed: ${err.message}`, { cause: err });

@@ -440,7 +440,7 @@ describe("receivers from Sourcegraph's API", () => {
     expect(String(unreachable)).toContain(
       "cannot reach Sourcegraph at http://127.0.0.1:9 (--sourcegraph-url): Sourcegraph at http://127.0.0.1:9 refused the connection",
     );
-    expect(String(unreachable)).toContain("check --sourcegraph-url");
+    expect(String(unreachable)).toContain("check the URL and that the server is up");
     expect(String(unreachable)).not.toMatch(/sourcegraph\.endpoint|SRC_ENDPOINT|state/);
     await expect(
       startRelay({
