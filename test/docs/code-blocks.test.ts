@@ -107,7 +107,10 @@ function normalizeSandbox(text: string): string {
 /** What `sg-webhooks sandbox` prints up to the point where it waits for deliveries. */
 async function sandboxBanner(args: string[]): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), "sg-docs-sandbox-"));
-  const child = spawn(process.execPath, [path.join(ROOT, "dist/src/cli/main.js"), ...args, "--dir", dir], {
+  // The sandbox runs until a signal: it sends itself SIGTERM after 30 s, should this test die first.
+  const selfStop = 'data:text/javascript,setTimeout(()=>process.kill(process.pid,"SIGTERM"),30000).unref()';
+  const cli = path.join(ROOT, "dist/src/cli/main.js");
+  const child = spawn(process.execPath, ["--import", selfStop, cli, ...args, "--dir", dir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -269,6 +272,18 @@ describe("the checks above catch what they exist to catch", () => {
     expect((await parseWithCli(["sandbox", "extra"])).error).toMatch(/too many arguments/);
     expect((await parseWithCli(["serve", "--data-dir"])).error).toMatch(/argument missing/);
     expect((await parseWithCli(["dlq", "list", "--help"])).output).toMatch(/^Usage: sg-webhooks dlq list/);
+  });
+
+  it("shown output that differs from the CLI's in anything but the sandbox's ports and directory", async () => {
+    const banner = (port: number, token: string, dir: string) =>
+      `gitlab: http://127.0.0.1:${port}  (token ${token})\nstack config:     ${dir}/Pulumi.sandbox.yaml\n`;
+    expect(normalizeSandbox(banner(1, "a", "/x"))).toBe(normalizeSandbox(banner(2, "a", "/home/y")));
+    expect(normalizeSandbox(banner(1, "a", "/x"))).not.toBe(normalizeSandbox(banner(1, "b", "/x")));
+    // Help is captured whole, as printed: the comparison above sees every line of it.
+    const help = (await parseWithCli(["dlq", "list", "--help"])).output;
+    expect(help).toMatch(
+      /^Usage: sg-webhooks dlq list \[options\]\n[\s\S]*--data-dir <dir>[\s\S]*-h, --help/,
+    );
   });
 
   it("a pulumi subcommand that does not exist", () => {
