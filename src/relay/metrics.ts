@@ -1,7 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-/** The relay's Prometheus metrics, in a registry of their own (several relays may share a process in tests). */
-export function createMetrics(depth: () => Promise<{ pending: number; dead: number }>) {
+/**
+ * The relay's Prometheus metrics, in a registry of their own (several relays may share a process in
+ * tests). `unverifiedBytes` reads the bytes held by request bodies not yet verified.
+ */
+export function createMetrics(
+  depth: () => Promise<{ pending: number; dead: number }>,
+  unverifiedBytes: () => number = () => 0,
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const p = "sg_webhooks_relay_";
@@ -15,7 +21,7 @@ export function createMetrics(depth: () => Promise<{ pending: number; dead: numb
     }),
     rejected: new Counter({
       name: `${p}rejected_total`,
-      help: "Requests answered without storing them, by reason (bad_signature, unknown_event, unknown_receiver, malformed_uuid, malformed_body, too_large, ...)",
+      help: "Requests answered without storing them, or connections refused, by reason (bad_signature, unknown_event, unknown_receiver, malformed_uuid, malformed_body, too_large, repeated_header, unsigned_ping, unverified_budget, slow_body, connection_cap, not_ready, store_failed)",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
@@ -77,6 +83,14 @@ export function createMetrics(depth: () => Promise<{ pending: number; dead: numb
     registers: [registry],
     async collect() {
       this.set((await depth()).dead);
+    },
+  });
+  new Gauge({
+    name: `${p}unverified_bytes`,
+    help: "Bytes held by request bodies whose signature is not yet checked (bounded by --max-unverified-bytes)",
+    registers: [registry],
+    collect() {
+      this.set(unverifiedBytes());
     },
   });
   return m;

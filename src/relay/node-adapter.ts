@@ -1,15 +1,21 @@
-// The Node HTTP adapter: routes, the body size limit, health checks, and text answers shaped like
-// Go's http.Error (text/plain, message plus newline), as Sourcegraph sends them.
+// The Node HTTP adapter: routes, the bounds on what an unverified request may hold (body size, the
+// unverified byte budget, the body rate), health checks, and text answers shaped like Go's
+// http.Error (text/plain, message plus newline), as Sourcegraph sends them.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Answer, acceptDelivery, type ReceiveDeps, resolveReceiver } from "./receive";
+import type { ByteBudget } from "./byte-budget";
+import { BUDGET_RETRY_AFTER_SECONDS } from "./intake-limits";
+import { type BodyBounds, type BodyRefusal, discardBody, readBody } from "./read-body";
+import { type Answer, acceptDelivery, checkHeaders, type ReceiveDeps, resolveReceiver } from "./receive";
 
-export interface AdapterOptions extends ReceiveDeps {
-  readonly maxBodyBytes: number;
+export interface AdapterOptions extends ReceiveDeps, BodyBounds {
+  /** Bytes held by bodies not yet verified, shared by every request. */
+  readonly unverifiedBudget: ByteBudget;
   /** False while starting or shutting down: /readyz answers 503 and deliveries are refused. */
   readonly ready: () => boolean;
 }
 
 const PREFIX = "/.api/webhooks/";
+const CLOSE = { connection: "close" } as const;
 
 function answer(res: ServerResponse, a: Answer, extra: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -17,13 +23,26 @@ function answer(res: ServerResponse, a: Answer, extra: Record<string, string> = 
     res.writeHead(204, extra).end();
     return;
   }
-  res.writeHead(a.status, { "content-type": "text/plain; charset=utf-8", ...extra }).end(`${a.message}\n`);
+  // No text, no body (Sourcegraph's answer to a ping); otherwise Go's http.Error. A length rather
+  // than chunks: writeHead with headers fixes them before end() could add it.
+  if (a.message === "") {
+    res.writeHead(a.status, { "content-length": "0", ...extra }).end();
+    return;
+  }
+  const text = `${a.message}\n`;
+  res
+    .writeHead(a.status, {
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": String(Buffer.byteLength(text)),
+      ...extra,
+    })
+    .end(text);
 }
 
 /**
- * An answer given before the body is read. Node reads and discards the body to keep the connection
- * alive; the body limit holds for that too, so a refused client cannot stream gigabytes through.
- * (Closing at once instead would reset the connection under the answer of an ordinary refusal.)
+ * An answer given before the body is read; the body is read and dropped to keep the connection
+ * alive, within the body limit and the rate. (Closing at once instead would reset the connection
+ * under the answer of an ordinary refusal.)
  */
 function answerUnread(
   o: AdapterOptions,
@@ -34,41 +53,27 @@ function answerUnread(
 ): void {
   const declared = Number(req.headers["content-length"]);
   const tooLarge = Number.isFinite(declared) && declared > o.maxBodyBytes;
-  let size = 0;
-  req.on("data", (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > o.maxBodyBytes) req.socket.destroy();
-  });
-  answer(res, a, tooLarge ? { ...extra, connection: "close" } : extra);
+  discardBody(req, o, () => o.metrics.rejected.inc({ reason: "slow_body" }));
+  answer(res, a, tooLarge ? { ...extra, ...CLOSE } : extra);
 }
 
-/** Reads the body up to `limit` bytes; undefined when it is larger (the rest is discarded). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  // Plain events rather than `for await`: the async iterator costs a promise per chunk.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Nothing more is read: the 413 closes the connection.
-        req.off("data", onData);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
-    req.once("error", reject);
-    // A client gone before the end of its body (or cut at shutdown): nothing to answer.
-    req.once("close", () => {
-      if (!req.complete) reject(new Error("the client closed the request before its end"));
-    });
-  });
+/** The answer to a body that was not read to its end; the connection closes (the rest is not read). */
+function answerRefusedBody(o: AdapterOptions, res: ServerResponse, why: BodyRefusal): void {
+  o.metrics.rejected.inc({ reason: why });
+  if (why === "too_large") {
+    answer(res, { status: 413, message: `request body larger than ${o.maxBodyBytes} bytes` }, CLOSE);
+  } else if (why === "unverified_budget") {
+    o.logger.debug({ held: o.unverifiedBudget.held }, "unverified byte budget full");
+    answer(
+      res,
+      { status: 503, message: "the relay holds too many unverified request bodies; try again later" },
+      { ...CLOSE, "retry-after": String(BUDGET_RETRY_AFTER_SECONDS) },
+    );
+  } else {
+    o.logger.debug("request body too slow");
+    const rate = o.bodyRate.bytesPerSecond;
+    answer(res, { status: 408, message: `request body arrived slower than ${rate} bytes per second` }, CLOSE);
+  }
 }
 
 export function createNodeHandler(o: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -94,11 +99,7 @@ async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerRespon
   }
   if (!o.ready()) {
     o.metrics.rejected.inc({ reason: "not_ready" });
-    return answer(
-      res,
-      { status: 503, message: "the relay is not ready; try again later" },
-      { connection: "close" },
-    );
+    return answer(res, { status: 503, message: "the relay is not ready; try again later" }, CLOSE);
   }
   let raw = path.slice(PREFIX.length);
   try {
@@ -106,19 +107,21 @@ async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerRespon
   } catch {
     // Left as it came: it will not parse as a UUID either.
   }
-  const resolved = resolveReceiver(o, raw);
-  if ("status" in resolved) return answerUnread(o, req, res, resolved);
-  const body = await readBody(req, o.maxBodyBytes);
-  if (!body) {
-    o.metrics.rejected.inc({ reason: "too_large" });
-    // Close the connection: the rest of the body is not read.
-    return answer(
-      res,
-      { status: 413, message: `request body larger than ${o.maxBodyBytes} bytes` },
-      { connection: "close" },
-    );
-  }
-  // Every value of a repeated header, as Go keeps them: `req.headers` joins most repeats with ", ",
-  // so a second signature header would spoil the first, which is the one Sourcegraph reads.
-  return answer(res, await acceptDelivery(o, resolved, req.headersDistinct, body));
+  const receiver = resolveReceiver(o, raw);
+  if ("status" in receiver) return answerUnread(o, req, res, receiver);
+  const declared = Number(req.headers["content-length"]);
+  if (declared > o.maxBodyBytes) return answerRefusedBody(o, res, "too_large");
+  // Every value of a repeated header, as Go keeps them: `req.headers` joins most repeats with ", ".
+  const headers = req.headersDistinct;
+  const checked = checkHeaders(o, receiver, headers);
+  if (typeof checked !== "string") return answerUnread(o, req, res, checked);
+  // A GitLab token that matched vouches for the body; any other body is unverified until its
+  // signature is checked, and shares the budget (a receiver without a secret: until it is stored).
+  const budget = checked === "sender_verified" ? undefined : o.unverifiedBudget;
+  const body = await readBody(req, o, budget);
+  if (typeof body === "string") return answerRefusedBody(o, res, body);
+  const accepted = acceptDelivery(o, receiver, headers, body);
+  // acceptDelivery has verified (or refused) the body before returning its promise.
+  budget?.give(body.length);
+  return answer(res, await accepted);
 }

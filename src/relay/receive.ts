@@ -1,16 +1,20 @@
-// The runtime-agnostic half of the relay's endpoint: resolve the receiver, verify the delivery as
-// Sourcegraph would, store it, and say what to answer. The Node adapter only moves bytes.
+// The runtime-agnostic half of the relay's endpoint: resolve the receiver, check what the headers
+// alone decide, verify the delivery as Sourcegraph would, store it, and say what to answer. The
+// Node adapter only moves bytes.
 import type { Logger } from "pino";
 import {
   type DeliveryHeaders,
   deliveryId,
   forwardableHeaders,
+  isUnsignedPing,
   messages,
   parseUuid,
   verifyDeliverySync,
+  verifyHeaders,
 } from "../ingest";
 import type { RelayMetrics } from "./metrics";
 import type { Receiver } from "./receivers";
+import { repeatedHeader } from "./repeated-headers";
 import type { DeliveryStore, NewDelivery, StoredDelivery } from "./store";
 
 export interface Answer {
@@ -47,7 +51,67 @@ export function resolveReceiver(deps: ReceiveDeps, rawUuid: string): Receiver | 
   return receiver;
 }
 
-/** Verifies and stores a delivery for a resolved receiver; 202 only once it is committed. */
+/** Request headers as Node's `headersDistinct` gives them: lowercase names, every value kept. */
+export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
+
+/**
+ * Step 2, before any body is read. What the relay refuses on its own account (documented
+ * deviations from Sourcegraph): a repeated security-relevant header (400), and Bitbucket Server's
+ * unsigned `diagnostics:ping`, answered 200 as Sourcegraph does but neither stored nor forwarded
+ * (nothing vouches for its body). Then what Sourcegraph would refuse whatever the body: a wrong
+ * GitLab token, a signature header that cannot match. Otherwise, whether the sender is already
+ * verified (GitLab's token) or the body must show it.
+ */
+export function checkHeaders(
+  deps: ReceiveDeps,
+  receiver: Receiver,
+  headers: DistinctHeaders,
+): Answer | "sender_verified" | "body_decides" {
+  const kind = receiver.codeHostKind;
+  deps.metrics.received.inc({ kind });
+  const repeated = repeatedHeader(kind, headers);
+  if (repeated !== undefined) {
+    return refused(
+      deps,
+      receiver,
+      headers,
+      { status: 400, message: `repeated ${repeated} header` },
+      "repeated_header",
+    );
+  }
+  if (
+    kind === "BITBUCKETSERVER" &&
+    isUnsignedPing(headers["x-hub-signature"]?.[0] ?? "", headers["x-event-key"]?.[0] ?? "")
+  ) {
+    // Sourcegraph's answer to a ping: 200 and no body.
+    return refused(deps, receiver, headers, { status: 200, message: "" }, "unsigned_ping");
+  }
+  const verdict = verifyHeaders({ kind, headers, secrets: receiver.secrets });
+  if (typeof verdict === "string") return verdict;
+  return refused(deps, receiver, headers, verdict, verdict.reason);
+}
+
+function refused(
+  deps: ReceiveDeps,
+  receiver: Receiver,
+  headers: DeliveryHeaders,
+  answer: Answer,
+  reason: string,
+): Answer {
+  const kind = receiver.codeHostKind;
+  deps.metrics.rejected.inc({ reason });
+  deps.logger.info(
+    { receiver: receiver.uuid, kind, deliveryId: deliveryId(kind, headers), status: answer.status, reason },
+    "rejected",
+  );
+  return answer;
+}
+
+/**
+ * Verifies and stores a delivery for a resolved receiver whose headers passed `checkHeaders`; 202
+ * only once it is committed. The verification runs before the first `await`: once this returns its
+ * promise, the body is verified or refused.
+ */
 export async function acceptDelivery(
   deps: ReceiveDeps,
   receiver: Receiver,
@@ -56,17 +120,9 @@ export async function acceptDelivery(
 ): Promise<Answer> {
   const { metrics, logger } = deps;
   const kind = receiver.codeHostKind;
-  metrics.received.inc({ kind });
   const verdict = verifyDeliverySync({ kind, headers, body, secrets: receiver.secrets });
+  if (!verdict.ok) return refused(deps, receiver, headers, verdict, verdict.reason);
   const id = deliveryId(kind, headers);
-  if (!verdict.ok) {
-    metrics.rejected.inc({ reason: verdict.reason });
-    logger.info(
-      { receiver: receiver.uuid, kind, deliveryId: id, status: verdict.status, reason: verdict.reason },
-      "rejected",
-    );
-    return { status: verdict.status, message: verdict.message };
-  }
   const delivery: NewDelivery = {
     receiverUuid: receiver.uuid,
     kind,

@@ -2,8 +2,11 @@
 // checks) and the admin listener (Prometheus metrics).
 import { createServer } from "node:http";
 import pino, { type Logger } from "pino";
+import { BodyRateWatch } from "./body-rate";
+import { ByteBudget } from "./byte-budget";
 import { createPrivateFile, DATABASE_FILE, prepareDataDir } from "./data-dir";
 import { Forwarder } from "./forwarder";
+import { type IntakeLimits, resolveIntakeLimits } from "./intake-limits";
 import { listen } from "./listen";
 import { lockDataDir } from "./lock";
 import { createMetrics, type RelayMetrics } from "./metrics";
@@ -34,7 +37,7 @@ export type ReceiverSource =
       };
     };
 
-export interface RelayOptions {
+export interface RelayOptions extends Partial<IntakeLimits> {
   readonly listen: { host: string; port: number };
   /** Undefined: no admin listener. */
   readonly adminListen?: { host: string; port: number };
@@ -82,6 +85,8 @@ export const DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024;
 
 export async function startRelay(o: RelayOptions): Promise<Relay> {
   const logger = o.logger ?? pino({ name: "sg-webhooks-relay" });
+  const maxBodyBytes = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const intake = resolveIntakeLimits(o, maxBodyBytes);
   // What `serve` checks, for every caller: a password in this URL would be logged below.
   parseSourcegraphUrl(o.forwardTo, "--forward-to");
   if (!o.store) openDataDir(o.dataDir, logger);
@@ -150,7 +155,12 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     throw err;
   }
 
-  const metrics = createMetrics(() => store.counts());
+  const unverifiedBudget = new ByteBudget(intake.maxUnverifiedBytes);
+  const bodyRate = new BodyRateWatch(intake.minBodyRate, intake.minBodyRateGraceMs);
+  const metrics = createMetrics(
+    () => store.counts(),
+    () => unverifiedBudget.held,
+  );
   const forwarder = new Forwarder({
     store,
     receiver: (uuid) => registry.get(uuid),
@@ -182,7 +192,9 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     metrics,
     logger,
     stored: (d) => forwarder.offer(d),
-    maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes,
+    unverifiedBudget,
+    bodyRate,
     ready: () => ready,
   });
   const main = createServer((req, res) => {
@@ -193,6 +205,9 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     handler(req, res);
   });
   main.requestTimeout = 60_000;
+  // Sockets beyond the cap are closed as they are accepted, before any byte is read.
+  main.maxConnections = intake.maxConnections;
+  main.on("drop", () => metrics.rejected.inc({ reason: "connection_cap" }));
   const admin = o.adminListen
     ? createServer(async (req, res) => {
         if ((req.url ?? "").split("?")[0] !== "/metrics") {
@@ -222,6 +237,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   }
 
   forwarder.start();
+  bodyRate.start();
   const timers: NodeJS.Timeout[] = [];
   const dedupeWindow = o.dedupeWindowMs ?? 7 * 86_400_000;
   const prune = () =>
@@ -275,6 +291,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
         ]);
         clearTimeout(timer);
         main.closeAllConnections();
+        bodyRate.stop();
         await stopped;
         await forwarder.drain(deadline);
         await forwarder.stop();

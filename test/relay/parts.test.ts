@@ -567,7 +567,8 @@ describe("graceful shutdown", () => {
     const cut = new Promise<void>((r) => slow.once("close", () => r()));
     slow.on("error", () => {});
     slow.write(
-      `POST /.api/webhooks/${u} HTTP/1.1\r\nHost: relay\r\nX-Event-Key: repo:push\r\nContent-Length: 100\r\n\r\n{"n":2,   `,
+      // A signature that could match, so the relay reads the body (a wrong one is refused unread).
+      `POST /.api/webhooks/${u} HTTP/1.1\r\nHost: relay\r\nX-Event-Key: repo:push\r\nX-Hub-Signature: sha256=${"0".repeat(64)}\r\nContent-Length: 100\r\n\r\n{"n":2,   `,
     );
     await new Promise((r) => setTimeout(r, 100));
     let hung: NodeJS.Timeout | undefined;

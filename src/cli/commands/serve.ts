@@ -9,6 +9,7 @@ import {
   type ReceiverSource,
   startRelay,
 } from "../../relay";
+import { INTAKE_DEFAULTS } from "../../relay/intake-limits";
 import { DEFAULT_ADMIN_LISTEN } from "../../relay/listen";
 import { LOG_LEVELS, parseLogLevel, parseSourcegraphUrl } from "../../relay/options";
 
@@ -23,6 +24,9 @@ interface ServeFlags {
   adminListen: string;
   allowUnsigned?: boolean;
   maxBodyBytes: string;
+  maxUnverifiedBytes: string;
+  maxConnections: string;
+  minBodyRate: string;
   maxAge: string;
   retryBase: string;
   retryMaxDelay: string;
@@ -63,6 +67,21 @@ export function registerServe(program: Command): void {
     )
     .option("--allow-unsigned", "serve receivers that have no secret (anyone can then send deliveries)")
     .option("--max-body-bytes <n>", "larger deliveries are answered 413", String(DEFAULT_MAX_BODY_BYTES))
+    .option(
+      "--max-unverified-bytes <n>",
+      "bytes all request bodies not yet verified may hold at once; beyond it, 503 with Retry-After",
+      String(INTAKE_DEFAULTS.maxUnverifiedBytes),
+    )
+    .option(
+      "--max-connections <n>",
+      "open connections on --listen; more are closed at once",
+      String(INTAKE_DEFAULTS.maxConnections),
+    )
+    .option(
+      "--min-body-rate <bytes-per-second>",
+      `a request body slower than this on average (after its first ${INTAKE_DEFAULTS.minBodyRateGraceMs / 1000} s) is ended`,
+      String(INTAKE_DEFAULTS.minBodyRate),
+    )
     .option(
       "--max-age <duration>",
       "how long a delivery is retried before it goes to the dead-letter store",
@@ -108,6 +127,9 @@ export function registerServe(program: Command): void {
         dataDir: flags.dataDir,
         allowUnsigned: flags.allowUnsigned ?? false,
         maxBodyBytes: parsePositiveInt(flags.maxBodyBytes, "--max-body-bytes"),
+        maxUnverifiedBytes: parsePositiveInt(flags.maxUnverifiedBytes, "--max-unverified-bytes"),
+        maxConnections: parsePositiveInt(flags.maxConnections, "--max-connections"),
+        minBodyRate: parsePositiveInt(flags.minBodyRate, "--min-body-rate"),
         maxAgeMs: parseDuration(flags.maxAge, "--max-age"),
         retryBaseMs: parseDuration(flags.retryBase, "--retry-base"),
         retryMaxDelayMs: parseDuration(flags.retryMaxDelay, "--retry-max-delay"),
