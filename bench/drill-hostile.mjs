@@ -365,11 +365,10 @@ const rows = [
   ],
   ["still queued after the drain", baseline.queuedAtEnd, attacked.queuedAtEnd],
   ["relay died during the run", baseline.relayDied ?? "no", attacked.relayDied ?? "no"],
-  ["relay refusals (rejected_total)", list(baseline.rejected), list(attacked.rejected)],
 ].map(([what, base, under]) => ({ what, base: String(base), under: String(under) }));
 
 const slowLine = (kind, s) =>
-  `  slow senders, ${kind}: ${s.connections} connections; answered ${list(s.answers)}; closed by the relay ${s.closedByRelay}${s.closedByRelay ? ` (after ${s.closedAfterSecondsP50.toFixed(1)} s, median)` : ""}; held until the attack ended ${s.heldToTheEnd}`;
+  `  slow senders, ${kind}: ${s.connections} connections; answered ${list(s.answers)}; closed by the relay ${s.closedByRelay}${s.closedByRelay ? ` (after ${s.closedAfterSecondsP50.toFixed(1)} s, median)` : ""}; still open when the attack ended ${s.heldToTheEnd}`;
 const sentLine = (what, s) =>
   `  ${what}: ${s.sent} sent; ${list(s.outcomes)}${s.answerMsMax ? `; answered in ${msText(s.answerMsP50)} median, ${msText(s.answerMsMax)} at most` : ""}`;
 
@@ -385,11 +384,14 @@ console.log(
       rows,
     ),
     "",
+    `Refused by the relay (rejected_total): ${list(attacked.rejected)} under attack; ${list(baseline.rejected)} alone.`,
     `What the attack sent (and the relay answered), over ${LEAD_SECONDS + LOAD_SECONDS} s:`,
     ...Object.entries(attack.slow).map(([kind, s]) => slowLine(kind, s)),
     sentLine(`${attack.attack.formBytes / MB} MiB form bodies, bogus signature`, attack.forms),
     sentLine(`unsigned ${attack.attack.pingBytes / MB} MiB diagnostics:ping`, attack.pings),
     sentLine("captured delivery with a repeated header", attack.repeats),
+    "  (EPIPE, ECONNRESET: the relay answered and closed the connection before the body was all sent;",
+    "  aborted: still in flight when the attack ended)",
     "",
     ...targets.map(([ok, what]) => `${ok ? "met   " : "MISSED"} ${what}`),
     `whole drill ${drillSeconds.toFixed(0)} s; load average after: ${loadavg()[0].toFixed(2)}`,
