@@ -9,7 +9,14 @@ import type { CodeHostKind } from "../ingest";
  * plus the delivery ID and event headers the code host sends that are forwarded as they are.
  */
 export const REPEAT_REFUSED: Readonly<Record<CodeHostKind, readonly string[]>> = {
-  GITHUB: ["X-GitHub-Event", "X-Hub-Signature-256", "X-Hub-Signature", "Content-Type", "X-GitHub-Delivery"],
+  GITHUB: [
+    "X-GitHub-Event",
+    "X-Hub-Signature-256",
+    "X-Hub-Signature",
+    "Content-Type",
+    "X-GitHub-Delivery",
+    "X-GitHub-Hook-ID",
+  ],
   GITLAB: ["X-Gitlab-Token", "X-Gitlab-Event", "Idempotency-Key"],
   BITBUCKETSERVER: ["X-Event-Key", "X-Hub-Signature", "X-Request-Id"],
   BITBUCKETCLOUD: ["X-Event-Key", "X-Hub-Signature", "X-Request-UUID"],
