@@ -1,4 +1,4 @@
-// The code hosts the provisioning scripts deploy to, each a contract fake from test/fakes/ with one
+// The code hosts the provisioning scripts deploy to, each a contract stand-in from src/stand-ins/ with one
 // Sourcegraph receiver and `count` hooks, declared as the SourcegraphWebhooks component declares
 // them for one connection: one receiver per connection, one hook per GitLab project, Bitbucket
 // Cloud repository or Bitbucket Server plugin scope, every hook delivering to that receiver with its
@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { dynamicUrn, forwardingProvider, root, serializeProvider } from "./harness.mjs";
 
-const fakes = (name) => import(join(root, `dist/test/fakes/${name}/index.js`));
+const fakes = (name) => import(join(root, `dist/src/stand-ins/${name}/index.js`));
 const events = await import(join(root, "dist/providers/events/index.js"));
 
 export const CODE_HOSTS = ["gitlab", "bitbucket-server", "bitbucket-cloud"];

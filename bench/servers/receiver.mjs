@@ -1,6 +1,6 @@
 // Sourcegraph's stand-in for the relay benchmarks (bench/ingest.mjs, bench/drill-*.mjs), in a process of its own
 // so that its verification work is not charged to the load generator: the contract fake of
-// test/fakes/receiver, which answers 2xx only to a delivery whose signature (or GitLab token)
+// src/stand-ins/receiver, which answers 2xx only to a delivery whose signature (or GitLab token)
 // verifies with the receiver's one secret, as Sourcegraph does.
 //
 //   node bench/servers/receiver.mjs '<receivers JSON: [{uuid, codeHostKind, secret}]>'
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const root = join(import.meta.dirname, "../..");
-const { startReceiverFake } = await import(join(root, "dist/test/fakes/receiver/index.js"));
+const { startReceiverFake } = await import(join(root, "dist/src/stand-ins/receiver/index.js"));
 
 const receivers = JSON.parse(process.argv[2] ?? "[]");
 const first = (v) => (Array.isArray(v) ? v[0] : v);

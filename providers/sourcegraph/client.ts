@@ -2,7 +2,7 @@
 // retries with backoff honouring Retry-After, one limiter per origin). Queries are idempotent and
 // retried; mutations are not replayed after a failure that may have reached the server.
 // Sources: Sourcegraph cmd/frontend/graphqlbackend/schema.graphql (the SDL, copied in
-// test/fixtures/sourcegraph/webhooks.graphql), cmd/frontend/backend/webhooks.go and
+// src/stand-ins/sourcegraph/webhooks.graphql), cmd/frontend/backend/webhooks.go and
 // cmd/frontend/internal/httpapi/auth.go.
 import { AmbiguousRequestError, ConnectionError, excerpt, redact, send } from "../http";
 import { notSiteAdmin, olderThan55, SourcegraphError, unauthorized } from "./errors";

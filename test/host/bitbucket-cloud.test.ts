@@ -1,7 +1,7 @@
 // BitbucketCloudWebhook through the real dynamic-provider host over gRPC, as `pulumi up` drives it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
-import { type BitbucketCloudFake, startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
+import { type BitbucketCloudFake, startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
 import { expectCleanOutputs, expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
   definedProps,

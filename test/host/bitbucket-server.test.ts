@@ -2,7 +2,11 @@
 // provider exactly as dynamic.Resource stores it, against the plugin fake.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
-import { type BitbucketServerFake, PLUGIN_PATH, startBitbucketServerFake } from "../fakes/bitbucket-server";
+import {
+  type BitbucketServerFake,
+  PLUGIN_PATH,
+  startBitbucketServerFake,
+} from "../../src/stand-ins/bitbucket-server";
 import { expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
   dynamicUrn,

@@ -2,7 +2,7 @@
 // `pulumi up` / `refresh` / `destroy` drive them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
-import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
+import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
 import { expectCleanOutputs, expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
   definedProps,

@@ -1,7 +1,7 @@
 // The package as a user's project has it: only the files `npm pack` publishes, under the project's
 // node_modules, with the Pulumi program's directory as the dynamic-provider host's working
 // directory. Proves that the published files hold everything the providers, the CLI and the
-// sandbox's fakes need, and that the serialized stubs resolve from a user's project.
+// sandbox's stand-ins need, and that the serialized stubs resolve from a user's project.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
-import type { SourcegraphFake } from "../fakes/sourcegraph";
+import type { SourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { dynamicUrn, ProviderHost, REPO_ROOT, serializeProvider } from "../harness/provider-host";
 
 const NAME = "pulumi-sourcegraph-webhooks";
@@ -38,9 +38,9 @@ beforeAll(async () => {
     if (dep === NAME || dep.startsWith(".")) continue;
     symlinkSync(path.join(REPO_ROOT, "node_modules", dep), path.join(project, "node_modules", dep));
   }
-  // The fake comes from the installed copy too: the sandbox loads it from there.
+  // The stand-in comes from the installed copy too, as the sandbox loads it.
   const { startSourcegraphFake } = createRequire(path.join(project, "index.js"))(
-    path.join(installed, "dist/test/fakes/sourcegraph/index.js"),
+    path.join(installed, "dist/src/stand-ins/sourcegraph/index.js"),
   );
   fake = await startSourcegraphFake();
   host = await ProviderHost.start({
@@ -57,7 +57,7 @@ afterAll(async () => {
 
 describe("the published package in a user's project", () => {
   it("runs a receiver's create, read and delete through the host from the project's node_modules", async () => {
-    const { ADMIN_TOKEN } = await import("../fakes/sourcegraph");
+    const { ADMIN_TOKEN } = await import("../../src/stand-ins/sourcegraph");
     const urn = dynamicUrn("sourcegraph", "Receiver", "github");
     const news = {
       __provider: await serializeProvider(forwardingProvider("sourcegraph")),

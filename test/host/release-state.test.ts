@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BitbucketCloudFake, startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
-import { type BitbucketServerFake, startBitbucketServerFake } from "../fakes/bitbucket-server";
-import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
-import { type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
+import { type BitbucketCloudFake, startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
+import { type BitbucketServerFake, startBitbucketServerFake } from "../../src/stand-ins/bitbucket-server";
+import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
+import { type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { dynamicUrn, type Props, type ProviderHost, REPO_ROOT, startHost } from "../harness/provider-host";
 
 interface Recorded {

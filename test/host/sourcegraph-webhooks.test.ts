@@ -3,11 +3,11 @@
 // GitHub hooks are echoed by the mocks only (the GitHub provider plugin is not available here).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SourcegraphWebhooks, type SourcegraphWebhooksArgs } from "../../src/components/sourcegraph-webhooks";
-import { type BitbucketCloudFake, startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
-import { type BitbucketServerFake, startBitbucketServerFake } from "../fakes/bitbucket-server";
-import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
-import type { FakeServer } from "../fakes/server";
-import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
+import { type BitbucketCloudFake, startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
+import { type BitbucketServerFake, startBitbucketServerFake } from "../../src/stand-ins/bitbucket-server";
+import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
+import type { FakeServer } from "../../src/stand-ins/server";
+import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { Deployment } from "../harness/deployment";
 import { type ProviderHost, startHost } from "../harness/provider-host";
 

@@ -3,7 +3,7 @@
 // `pulumi refresh` and `pulumi destroy` do.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
-import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
+import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { expectCleanOutputs, expectNoLeaks, hostFailure } from "../harness/leaks";
 import {
   definedProps,

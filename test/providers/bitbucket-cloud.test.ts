@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { check, type Inputs, type Outputs, provider } from "../../providers/bitbucket-cloud";
 import { defaultEvents, normalizeEvents } from "../../providers/events";
 import { AmbiguousRequestError } from "../../providers/http";
-import { type BitbucketCloudFake, startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
+import { type BitbucketCloudFake, startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
 
 const TOKEN = "bbc-tok-5e1d2c3b4a";
 const EMAIL = "ops@example.com";

@@ -1,8 +1,12 @@
 // The plugin fake holds the contract of the Sourcegraph Bitbucket Server plugin's WebhookRouter.java,
 // so provider tests that pass against it mean something.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BitbucketServerFake, PLUGIN_PATH, startBitbucketServerFake } from "../fakes/bitbucket-server";
-import { type FakeServer, startFakeServer } from "../fakes/server";
+import {
+  type BitbucketServerFake,
+  PLUGIN_PATH,
+  startBitbucketServerFake,
+} from "../../src/stand-ins/bitbucket-server";
+import { type FakeServer, startFakeServer } from "../../src/stand-ins/server";
 
 // From the plugin's README (src/main/java/com/sourcegraph/webhook/README.md) and Dispatcher.java's
 // signing: a create request and the ping delivered after it.

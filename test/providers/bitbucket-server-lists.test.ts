@@ -3,7 +3,7 @@
 // their own writes (at most one read per hook on create and refresh).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provider } from "../../providers/bitbucket-server";
-import { type BitbucketServerFake, startBitbucketServerFake } from "../fakes/bitbucket-server";
+import { type BitbucketServerFake, startBitbucketServerFake } from "../../src/stand-ins/bitbucket-server";
 
 const RECEIVER = "https://sourcegraph.example.com/.api/webhooks/54104dbb-0b71-4a83-aa6b-eef46241614a";
 const COUNT = 24;

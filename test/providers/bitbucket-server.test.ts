@@ -2,8 +2,12 @@
 import { createHmac } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { provider } from "../../providers/bitbucket-server";
-import { type BitbucketServerFake, PLUGIN_PATH, startBitbucketServerFake } from "../fakes/bitbucket-server";
-import { type FakeServer, startFakeServer } from "../fakes/server";
+import {
+  type BitbucketServerFake,
+  PLUGIN_PATH,
+  startBitbucketServerFake,
+} from "../../src/stand-ins/bitbucket-server";
+import { type FakeServer, startFakeServer } from "../../src/stand-ins/server";
 
 const ADMIN_TOKEN = "bbs-admin-token";
 const USER_TOKEN = "bbs-user-token";

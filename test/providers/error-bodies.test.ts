@@ -6,7 +6,7 @@ import { provider as bitbucketCloud } from "../../providers/bitbucket-cloud";
 import { provider as bitbucketServer } from "../../providers/bitbucket-server";
 import { projectHookProvider as gitlab } from "../../providers/gitlab";
 import { provider as sourcegraph } from "../../providers/sourcegraph";
-import { type FakeServer, startFakeServer, text } from "../fakes/server";
+import { type FakeServer, startFakeServer, text } from "../../src/stand-ins/server";
 
 const TOKEN = "tok-0123456789abcdefghijklmnopqrstuv";
 const EMAIL = "ops@example.com";

@@ -1,13 +1,13 @@
-// The shared fake plumbing's network options (test/fakes/server.ts): a rate limit that every fake
+// The shared fake plumbing's network options (src/stand-ins/server.ts): a rate limit that every fake
 // enforces the same way (429 with an integer Retry-After beyond the rate, before the API sees the
 // request), and faults that strike at random with a given chance. The benchmarks rely on both.
 import { afterEach, describe, expect, it } from "vitest";
-import { startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
-import { PLUGIN_PATH, startBitbucketServerFake } from "../fakes/bitbucket-server";
-import { startGitLabFake } from "../fakes/gitlab";
-import { SlidingWindow } from "../fakes/rate-limit";
-import { type FakeServer, type NetworkOptions, startFakeServer } from "../fakes/server";
-import { ADMIN_TOKEN, startSourcegraphFake } from "../fakes/sourcegraph";
+import { startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
+import { PLUGIN_PATH, startBitbucketServerFake } from "../../src/stand-ins/bitbucket-server";
+import { startGitLabFake } from "../../src/stand-ins/gitlab";
+import { SlidingWindow } from "../../src/stand-ins/rate-limit";
+import { type FakeServer, type NetworkOptions, startFakeServer } from "../../src/stand-ins/server";
+import { ADMIN_TOKEN, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // The GitLab fake's contract, checked with plain HTTP: the provider tests rely on it behaving as
 // GitLab documents (gitlabhq doc/api/project_webhooks.md and group_webhooks.md).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
+import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
 
 const OWNER = "glpat-contract-owner";
 const DEV = "glpat-contract-dev";

@@ -2,7 +2,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { groupHookProvider, projectHookProvider } from "../../providers/gitlab";
-import { type GitLabFake, startGitLabFake } from "../fakes/gitlab";
+import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
 
 const OWNER = "glpat-owner-0123456789";
 const MAINTAINER = "glpat-maint-0123456789";

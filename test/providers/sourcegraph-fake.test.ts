@@ -8,7 +8,7 @@ import {
   startSourcegraphFake,
   USER_TOKEN,
   webhookCursor,
-} from "../fakes/sourcegraph";
+} from "../../src/stand-ins/sourcegraph";
 
 let fake: SourcegraphFake;
 

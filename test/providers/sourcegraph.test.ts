@@ -1,7 +1,12 @@
 // The Sourcegraph receiver provider's functions called directly against the fake.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { listReceivers, type Outputs, provider } from "../../providers/sourcegraph";
-import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake, USER_TOKEN } from "../fakes/sourcegraph";
+import {
+  ADMIN_TOKEN,
+  type SourcegraphFake,
+  startSourcegraphFake,
+  USER_TOKEN,
+} from "../../src/stand-ins/sourcegraph";
 
 const ROTATED = "fake-sg-rotated-0123456789abcdef0123456789abcdef0";
 const SECRET = "SuppliedSecret0123456789abcdefABCDEF";

@@ -8,7 +8,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../../src/relay";
 import { REPEAT_REFUSED } from "../../src/relay/repeated-headers";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, sha, TEST_SECRET, tempDir, waitFor } from "./helpers";
 import { openRequest, type RawAnswer } from "./raw-client";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Relay, SqliteStore, startRelay } from "../../src/relay";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, sha, tempDir, waitFor } from "./helpers";
 
 const MAIN = join(__dirname, "..", "..", "dist", "src", "cli", "main.js");

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerDlq } from "../../src/cli/commands/dlq";
 import { startRelay, ThreadedStore } from "../../src/relay";
 import type { AttemptResult } from "../../src/relay/store";
-import { startReceiverFake } from "../fakes/receiver";
+import { startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, storeWith, tempDir, waitFor } from "./helpers";
 
 const TOKEN = "glpat-Ab_3-xYz0123456789qrS";

@@ -10,7 +10,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Relay, SqliteStore, startRelay } from "../../src/relay";
 import type { DeliveryStore } from "../../src/relay/store";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { post, sha, storeWith, tempDir, waitFor } from "./helpers";
 
 /**

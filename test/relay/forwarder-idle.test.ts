@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Relay, SqliteStore, startRelay } from "../../src/relay";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, sha, storeWith, tempDir, waitFor } from "./helpers";
 
 let fake: ReceiverFake | undefined;

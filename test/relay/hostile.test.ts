@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../../src/relay";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, sha, TEST_SECRET, tempDir, waitFor } from "./helpers";
 import { openRequest, type RawRequest } from "./raw-client";
 

@@ -14,8 +14,8 @@ import {
   startRelay,
 } from "../../src/relay";
 import { parseLogLevel, parseSourcegraphUrl } from "../../src/relay/options";
-import { startReceiverFake } from "../fakes/receiver";
-import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../fakes/sourcegraph";
+import { startReceiverFake } from "../../src/stand-ins/receiver";
+import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { captureLogger, post, sha, storeWith, tempDir, waitFor } from "./helpers";
 
 describe("classify: Sourcegraph's answer decides a delivery's fate", () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { get, post, sha, tempDir, waitFor } from "./helpers";
 
 const MAIN = join(__dirname, "..", "..", "dist", "src", "cli", "main.js");

@@ -7,7 +7,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../../src/relay";
 import { REPEAT_REFUSED } from "../../src/relay/repeated-headers";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, sha, tempDir, waitFor } from "./helpers";
 
 const LIMIT = 512;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Relay, startRelay } from "../../src/relay";
-import { type ReceiverFake, startReceiverFake } from "../fakes/receiver";
+import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import {
   captureLogger,
   type Fixture,

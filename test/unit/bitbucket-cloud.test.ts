@@ -8,8 +8,8 @@ import { upgradeOutputs } from "../../providers/bitbucket-cloud/state";
 import { normalizeEvents } from "../../providers/events";
 import { ConnectionError } from "../../providers/http";
 import { UNKNOWN } from "../../providers/shared";
-import { startBitbucketCloudFake } from "../fakes/bitbucket-cloud";
-import { startFakeServer } from "../fakes/server";
+import { startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
+import { startFakeServer } from "../../src/stand-ins/server";
 
 const olds: Outputs = {
   schemaVersion: 1,

@@ -8,8 +8,13 @@ import {
   normalizeUrn,
   upgradeOutputs,
 } from "../../providers/sourcegraph";
-import { goNormalizeBaseUrl } from "../fakes/sourcegraph/normalize";
-import { marshalId, parseWebhookCursor, webhookCursor, webhookId } from "../fakes/sourcegraph/relay";
+import { goNormalizeBaseUrl } from "../../src/stand-ins/sourcegraph/normalize";
+import {
+  marshalId,
+  parseWebhookCursor,
+  webhookCursor,
+  webhookId,
+} from "../../src/stand-ins/sourcegraph/relay";
 
 const savedEnv = { ...process.env };
 afterEach(() => {

@@ -1,16 +1,11 @@
-// `sg-webhooks sandbox`: the fakes the tests use (Sourcegraph, GitLab, the Bitbucket Server plugin,
-// Bitbucket Cloud) on loopback, and a `Pulumi.sandbox.yaml` pointing the root program at them, so
+// `sg-webhooks sandbox`: the stand-ins the tests use (Sourcegraph, GitLab, the Bitbucket Server
+// plugin, Bitbucket Cloud) on loopback, and a `Pulumi.sandbox.yaml` pointing the root program at them, so
 // `pulumi up -s sandbox` can be tried without touching a real system. GitHub is left out: its hooks
 // go through @pulumi/github's own provider, which only talks to GitHub.
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { type CodeHostKind, verifyDelivery } from "../../ingest";
-
-type SourcegraphFakes = typeof import("../../../test/fakes/sourcegraph");
-type GitLabFakes = typeof import("../../../test/fakes/gitlab");
-type BitbucketServerFakes = typeof import("../../../test/fakes/bitbucket-server");
-type BitbucketCloudFakes = typeof import("../../../test/fakes/bitbucket-cloud");
 
 export interface SandboxOptions {
   /** Where `Pulumi.<stack>.yaml` is written: the directory of the root program's Pulumi.yaml. */
@@ -39,11 +34,6 @@ export interface Sandbox {
   };
   readonly configFile: string;
   stop(): Promise<void>;
-}
-
-/** Loads a fake from the compiled tree: the fakes ship in dist/ next to the CLI. */
-function loadFake<T>(name: string): T {
-  return require(path.join(__dirname, "..", "..", "..", "test", "fakes", name, "index.js")) as T;
 }
 
 /** The stack config that points the root program at the fakes. */
@@ -82,10 +72,12 @@ export function sandboxStackConfig(
 
 /** Starts the fakes, writes the stack file and reports each delivery Sourcegraph's fake receives. */
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
-  const sgMod = loadFake<SourcegraphFakes>("sourcegraph");
-  const glMod = loadFake<GitLabFakes>("gitlab");
-  const bbsMod = loadFake<BitbucketServerFakes>("bitbucket-server");
-  const bbcMod = loadFake<BitbucketCloudFakes>("bitbucket-cloud");
+  // Required here rather than imported at the top, so that the other commands do not load graphql
+  // and the stand-ins.
+  const sgMod: typeof import("../../stand-ins/sourcegraph") = require("../../stand-ins/sourcegraph");
+  const glMod: typeof import("../../stand-ins/gitlab") = require("../../stand-ins/gitlab");
+  const bbsMod: typeof import("../../stand-ins/bitbucket-server") = require("../../stand-ins/bitbucket-server");
+  const bbcMod: typeof import("../../stand-ins/bitbucket-cloud") = require("../../stand-ins/bitbucket-cloud");
 
   const sourcegraph = await sgMod.startSourcegraphFake();
   const gitlab = await glMod.startGitLabFake({

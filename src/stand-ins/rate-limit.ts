@@ -1,4 +1,4 @@
-// A request-rate limit for the fakes, shaped like Bitbucket Cloud's: a rolling window that admits
+// A request-rate limit for the stand-ins, shaped like Bitbucket Cloud's: a rolling window that admits
 // at most `limit` requests, answering 429 beyond it (reference/codehost-apis.md section 3.5: "rolling
 // one-hour window ... Exceeding -> 429"), scaled down to seconds so a benchmark meets it. The 429
 // carries `Retry-After` in whole seconds, as Sourcegraph's does (reference/sourcegraph-api.md: "rate

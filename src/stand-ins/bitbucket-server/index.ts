@@ -1,3 +1,4 @@
+// Stand-in for the Bitbucket Server plugin's webhook API; follows reference/sourcegraph-api.md section 4.
 // A Bitbucket Server / Data Center with the Sourcegraph plugin's webhook REST API, as its Java
 // source answers (github.com/sourcegraph/bitbucket-server-plugin at commit 23fa2a7:
 // WebhookRouter.java, WebhookRegistry.java, Dispatcher.java): system administrators only (401 with
@@ -50,7 +51,7 @@ export interface BitbucketServerFakeOptions {
   /** Context path of the instance, e.g. "/bitbucket". Default "". */
   readonly contextPath?: string;
   readonly port?: number;
-  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts). */
+  /** Latency and rate limit of the shared plumbing (../server.ts). */
   readonly network?: NetworkOptions;
 }
 

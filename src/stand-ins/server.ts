@@ -1,5 +1,5 @@
-// The HTTP plumbing every fake shares: loopback only, a request log, fault injection, an optional
-// round-trip latency and request-rate limit, and a handler that gets the raw body. Each fake adds
+// The HTTP plumbing every stand-in shares: loopback only, a request log, fault injection, an optional
+// round-trip latency and request-rate limit, and a handler that gets the raw body. Each stand-in adds
 // only its API's contract on top.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";

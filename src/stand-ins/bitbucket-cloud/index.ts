@@ -1,3 +1,4 @@
+// Stand-in for Bitbucket Cloud's webhook REST API; follows reference/codehost-apis.md section 3.
 // A contract-faithful Bitbucket Cloud 2.0 webhook API: repository and workspace hooks, Bearer or
 // Basic (Atlassian e-mail + API token) auth, the write-only secret with `secret_set`, event-key
 // validation, pagination with `values`/`next`/`pagelen`, and the hourly request budget answering
@@ -34,7 +35,7 @@ export interface BitbucketCloudFakeOptions {
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number; readonly retryAfter?: number };
   /** On create, POST a `repo:push` test delivery to the hook URL and record the answer. */
   readonly deliverTestEvents?: boolean;
-  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts), for every request. */
+  /** Latency and rate limit of the shared plumbing (../server.ts), for every request. */
   readonly network?: NetworkOptions;
 }
 

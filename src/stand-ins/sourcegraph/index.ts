@@ -1,3 +1,4 @@
+// Stand-in for Sourcegraph's webhook GraphQL API and delivery endpoint; follows reference/sourcegraph-api.md.
 // A contract-faithful Sourcegraph for tests and the sandbox: GraphQL executed by the `graphql`
 // package against Sourcegraph's own SDL (so a wrong field or argument fails as on Sourcegraph),
 // its access-token middleware, the webhook resolvers' validation and messages, relay IDs, cursors,
@@ -29,7 +30,7 @@ import { loadSchema } from "./schema";
 export { marshalId, webhookCursor, webhookId } from "./relay";
 export type { ReceiverRecord, Toggles } from "./resolvers";
 export { olderThan55 } from "./resolvers";
-export { loadSchema, repoRoot } from "./schema";
+export { loadSchema } from "./schema";
 
 /** A site admin's token, accepted unless `tokens` replaces the defaults. */
 export const ADMIN_TOKEN = "fake-sg-admin-0123456789abcdef0123456789abcdef";
@@ -62,7 +63,7 @@ export interface SourcegraphFakeOptions {
   omitFields?: readonly string[];
   /** `node(id:)` on a deleted webhook: the resolver's error (default) or null. */
   nodeNotFound?: "error" | "null";
-  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts). */
+  /** Latency and rate limit of the shared plumbing (../server.ts). */
   network?: NetworkOptions;
 }
 

@@ -1,33 +1,22 @@
-import { existsSync, readFileSync } from "node:fs";
+// Sourcegraph's schema for the stand-in: the SDL files beside this module, built into an
+// executable schema.
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { buildASTSchema, type DocumentNode, type GraphQLSchema, Kind, parse, visit } from "graphql";
+import { packageRoot } from "../../package-root";
 
 /**
- * The repository root: the nearest folder above this file that holds package.json. The same walk
- * works from the TypeScript source (test/fakes/sourcegraph) and from dist/test/fakes/sourcegraph.
+ * The SDL files. They sit beside this module's TypeScript source, and the package ships them there
+ * (package.json "files"); the build does not copy them, so both the source and the build read them
+ * from the package root's src/stand-ins/sourcegraph.
  */
-export function repoRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "test", "fixtures")))
-      return dir;
-    const up = path.dirname(dir);
-    if (up === dir) {
-      throw new Error(
-        `The Sourcegraph fake loads Sourcegraph's SDL from test/fixtures/sourcegraph/*.graphql, and no folder above ${from} holds package.json and test/fixtures (run it from a checkout of the repository)`,
-      );
-    }
-    dir = up;
-  }
-}
-
 export function sdlPaths(): string[] {
-  const dir = path.join(repoRoot(), "test", "fixtures", "sourcegraph");
+  const dir = path.join(packageRoot(__dirname), "src", "stand-ins", "sourcegraph");
   return [path.join(dir, "webhooks.graphql"), path.join(dir, "webhooks-stubs.graphql")];
 }
 
 /**
- * Sourcegraph's SDL excerpt plus the stand-ins, as an executable schema. `omitFields` (such as
+ * Sourcegraph's SDL excerpt plus its stub types, as an executable schema. `omitFields` (such as
  * `"Webhook.secret"`) removes fields, to show that a query the real schema would not accept fails.
  */
 export function loadSchema(omitFields: readonly string[] = []): GraphQLSchema {

@@ -1,5 +1,6 @@
-// A fake of Sourcegraph's delivery endpoint, `POST /.api/webhooks/<uuid>`, for relay tests and
-// the sandbox: the router's 400/404, each code host's check with the receiver's one secret and
+// Stand-in for Sourcegraph's delivery endpoint alone; follows reference/sourcegraph-api.md section 3.
+// Sourcegraph's delivery endpoint, `POST /.api/webhooks/<uuid>`, alone, for the relay's tests and
+// benchmarks: the router's 400/404, each code host's check with the receiver's one secret and
 // its answers to unknown events (Sourcegraph cmd/frontend/webhooks/*.go and the per-kind handlers
 // under cmd/frontend/internal/*/webhooks/). The verification is written apart from src/ingest on
 // purpose, so the relay is checked against a second reading of Sourcegraph rather than against

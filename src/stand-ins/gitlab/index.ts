@@ -1,3 +1,4 @@
+// Stand-in for GitLab's project and group webhook REST API; follows reference/codehost-apis.md section 2.
 // A local GitLab REST API for project and group webhooks, faithful to what the provider relies on:
 // PRIVATE-TOKEN auth with GitLab's JSON error shapes, projects and groups by numeric ID or
 // URL-encoded full path, write-only hook tokens that a URL change resets, `push_events` on by
@@ -63,7 +64,7 @@ export interface GitLabFakeOptions {
   deliverTestEvents?: boolean;
   /** Default 20, as on GitLab. */
   defaultPerPage?: number;
-  /** Latency and rate limit of the shared plumbing (test/fakes/server.ts). */
+  /** Latency and rate limit of the shared plumbing (../server.ts). */
   network?: NetworkOptions;
 }
 
