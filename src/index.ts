@@ -1,3 +1,4 @@
+export type { CodeHostKind } from "../providers/shared/code-host-kind";
 export type * from "./components/args";
 export {
   type ReceiverSummary,

@@ -3,6 +3,7 @@
 // that src/ uses directly too.
 export { type CreateSteps, createOrAdopt } from "./ambiguous";
 export { coalesce } from "./coalesce";
+export { CODE_HOST_KINDS, type CodeHostKind, isCodeHostKind } from "./code-host-kind";
 export {
   authorization,
   type BasicCredential,

@@ -1,7 +1,16 @@
 // Validation with exact messages naming the input and what is valid. Values not known yet
 // (preview) pass: they are checked again when known.
-import { type CheckResult, env, failureList, isHttpUrl, type Props, show, UNKNOWN } from "../shared";
-import { CODE_HOST_KINDS } from "./types";
+import {
+  type CheckResult,
+  CODE_HOST_KINDS,
+  env,
+  failureList,
+  isCodeHostKind,
+  isHttpUrl,
+  type Props,
+  show,
+  UNKNOWN,
+} from "../shared";
 import { normalizeUrn } from "./urn";
 
 const known = (v: unknown) => v !== UNKNOWN;
@@ -30,7 +39,7 @@ export function check(news: Props): CheckResult {
   const inputs: Props = {};
 
   const kind = news.codeHostKind;
-  if (known(kind) && !(typeof kind === "string" && (CODE_HOST_KINDS as readonly string[]).includes(kind))) {
+  if (known(kind) && !isCodeHostKind(kind)) {
     fail("codeHostKind", MESSAGES.kind(kind));
   }
   inputs.codeHostKind = kind;

@@ -1,6 +1,6 @@
-/** The code host kinds a receiver can be made for (Sourcegraph also knows AZUREDEVOPS, out of scope). */
-export const CODE_HOST_KINDS = ["GITHUB", "GITLAB", "BITBUCKETSERVER", "BITBUCKETCLOUD"] as const;
-export type CodeHostKind = (typeof CODE_HOST_KINDS)[number];
+import type { CodeHostKind } from "../shared/code-host-kind";
+
+export { CODE_HOST_KINDS, type CodeHostKind } from "../shared/code-host-kind";
 
 /** Bumped when the shape of the outputs changes; `upgradeOutputs` reads every earlier one. */
 export const SCHEMA_VERSION = 1;

@@ -1,5 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import type { CodeHostKind } from "../../providers/shared/code-host-kind";
 import { BitbucketCloudWebhook } from "../resources/bitbucket-cloud-webhook";
 import { BitbucketServerWebhook } from "../resources/bitbucket-server-webhook";
 import { GitLabGroupHook, GitLabProjectHook } from "../resources/gitlab-hooks";
@@ -26,9 +27,8 @@ import {
   warnShortSecrets,
 } from "./validation";
 
+export type { CodeHostKind } from "../../providers/shared/code-host-kind";
 export type * from "./args";
-
-export type CodeHostKind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
 
 /** One receiver of the component, as it appears in `receivers`. */
 export interface ReceiverSummary {

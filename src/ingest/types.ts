@@ -1,12 +1,6 @@
-/** The code host kinds Sourcegraph's receivers know (its `ExternalServiceKind` names). */
-export type CodeHostKind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
+import type { CodeHostKind } from "../../providers/shared/code-host-kind";
 
-export const CODE_HOST_KINDS: readonly CodeHostKind[] = [
-  "GITHUB",
-  "GITLAB",
-  "BITBUCKETSERVER",
-  "BITBUCKETCLOUD",
-];
+export { CODE_HOST_KINDS, type CodeHostKind, isCodeHostKind } from "../../providers/shared/code-host-kind";
 
 /** Request headers as Node gives them (`IncomingHttpHeaders`): names in any case, a string or a list. */
 export type DeliveryHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;

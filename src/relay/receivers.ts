@@ -14,7 +14,7 @@ export interface Receiver {
 
 const entry = z.object({
   uuid: z.string().refine((v) => parseUuid(v) !== undefined, { message: "not a UUID" }),
-  codeHostKind: z.enum(CODE_HOST_KINDS as [CodeHostKind, ...CodeHostKind[]]),
+  codeHostKind: z.enum(CODE_HOST_KINDS),
   secrets: z.array(z.string().min(1, { message: "a secret must not be empty" })),
 });
 const fileSchema = z.array(entry);

@@ -1,8 +1,9 @@
 // Receivers read from Sourcegraph's GraphQL API (`webhooks(first, after)`), for a relay that
 // should follow the receivers Sourcegraph has without a file to keep in sync.
 import { redact } from "../../providers/http";
+import { isCodeHostKind } from "../../providers/shared/code-host-kind";
 import { listReceivers, SourcegraphError } from "../../providers/sourcegraph";
-import { CODE_HOST_KINDS, type CodeHostKind, parseUuid } from "../ingest";
+import { parseUuid } from "../ingest";
 import type { Receiver } from "./receivers";
 
 export interface SourcegraphSource {
@@ -25,13 +26,14 @@ export async function fetchReceivers(
   const skipped: string[] = [];
   for (const n of nodes) {
     const uuid = parseUuid(n.uuid);
-    if (!uuid || !(CODE_HOST_KINDS as readonly string[]).includes(n.codeHostKind)) {
+    const codeHostKind = n.codeHostKind;
+    if (!uuid || !isCodeHostKind(codeHostKind)) {
       skipped.push(`${n.uuid} (${n.codeHostKind})`);
       continue;
     }
     receivers.push({
       uuid,
-      codeHostKind: n.codeHostKind as CodeHostKind,
+      codeHostKind,
       secrets: n.secret ? [n.secret] : [],
     });
   }

@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CodeHostKind } from "../../providers/shared/code-host-kind";
 import { forwardingProvider } from "../dynamic/forwarding-provider";
 import { secretCredentials } from "./secret-credentials";
 
-/** The code host kinds Sourcegraph accepts for a receiver, spelled as it spells them. */
-export type ReceiverCodeHostKind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
-
 export interface SourcegraphReceiverArgs {
   /** The code host that delivers: `GITHUB`, `GITLAB`, `BITBUCKETSERVER` or `BITBUCKETCLOUD` (upper case). */
-  codeHostKind: pulumi.Input<ReceiverCodeHostKind>;
+  codeHostKind: pulumi.Input<CodeHostKind>;
   /**
    * The code host's URL, as in its code host connection, such as `https://github.com` or
    * `https://gitlab.example.com`. Compared as Sourcegraph stores it (lower-case host, trailing slash).
@@ -51,7 +49,7 @@ export class SourcegraphReceiver extends pulumi.dynamic.Resource {
   declare public readonly secret: pulumi.Output<string>;
   /** The GraphQL ID of the receiver, also its Pulumi ID. */
   declare public readonly webhookId: pulumi.Output<string>;
-  declare public readonly codeHostKind: pulumi.Output<ReceiverCodeHostKind>;
+  declare public readonly codeHostKind: pulumi.Output<CodeHostKind>;
   /** The code host URN as Sourcegraph stores it, such as `https://github.com/`. */
   declare public readonly codeHostUrn: pulumi.Output<string>;
   declare public readonly webhookName: pulumi.Output<string>;
