@@ -1,6 +1,7 @@
 // The Sourcegraph fake holds to Sourcegraph's contract (cmd/frontend/backend/webhooks.go, the
 // webhook resolvers' resolver_test.go): if it did not, the provider tests against it would prove
 // nothing.
+import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -230,6 +231,11 @@ describe("Sourcegraph fake: receivers", () => {
 });
 
 describe("Sourcegraph fake: deliveries", () => {
+  const deliver = (uuid: string, headers: Record<string, string>, body: string | Buffer) =>
+    fetch(`${fake.url}/.api/webhooks/${uuid}`, { method: "POST", headers, body });
+  const hub = (secret: string, body: string | Buffer) =>
+    `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+
   it("records a delivery's headers and raw bytes, and answers 404/400 as the router does", async () => {
     const r = fake.seed({
       name: "x",
@@ -238,14 +244,23 @@ describe("Sourcegraph fake: deliveries", () => {
       secret: "s",
     });
     const body = Buffer.from('{"zen":"Keep it logically awesome."}');
-    const ok = await fetch(`${fake.url}/.api/webhooks/${r.uuid}`, {
-      method: "POST",
-      headers: { "x-github-event": "ping", "content-type": "application/json" },
+    const ok = await deliver(
+      r.uuid,
+      { "x-github-event": "ping", "content-type": "application/json", "x-hub-signature-256": hub("s", body) },
       body,
-    });
+    );
     expect(ok.status).toBe(200);
     const d = fake.deliveries.at(-1)!;
-    expect(d).toMatchObject({ uuid: r.uuid, receiverId: r.id, codeHostKind: "GITHUB" });
+    expect(d).toMatchObject({
+      uuid: r.uuid,
+      receiverId: r.id,
+      receiverName: "x",
+      codeHostKind: "GITHUB",
+      secretChecked: true,
+      status: 200,
+      message: "",
+      event: "ping",
+    });
     expect(d.headers["x-github-event"]).toBe("ping");
     expect(d.body.equals(body)).toBe(true);
     const unknown = await fetch(`${fake.url}/.api/webhooks/00000000-0000-4000-8000-000000000000`, {
@@ -255,10 +270,83 @@ describe("Sourcegraph fake: deliveries", () => {
       404,
       "Could not find webhook with provided UUID.\n",
     ]);
+    expect(fake.deliveries.at(-1)).toMatchObject({
+      uuid: "00000000-0000-4000-8000-000000000000",
+      status: 404,
+      secretChecked: false,
+    });
+    expect(fake.deliveries.at(-1)!.receiverName).toBeUndefined();
     const bad = await fetch(`${fake.url}/.api/webhooks/SomeInvalidUUID`, { method: "POST" });
     expect([bad.status, await bad.text()]).toEqual([
       400,
       'Could not parse UUID from URL path "SomeInvalidUUID".\n',
     ]);
+    // Go's uuid.Parse takes the braced and bare forms too.
+    const bare = await deliver(
+      r.uuid.replaceAll("-", "").toUpperCase(),
+      { "x-github-event": "ping", "content-type": "application/json", "x-hub-signature-256": hub("s", body) },
+      body,
+    );
+    expect(bare.status).toBe(200);
+  });
+
+  it("checks each delivery with the receiver's secret, and answers as the code host's handler does", async () => {
+    const gh = fake.seed({
+      name: "gh",
+      codeHostKind: "GITHUB",
+      codeHostURN: "https://github.com",
+      secret: "s",
+    });
+    const gl = fake.seed({
+      name: "gl",
+      codeHostKind: "GITLAB",
+      codeHostURN: "https://gitlab.example.com",
+      secret: "tok",
+    });
+    const open = fake.seed({ name: "open", codeHostKind: "GITLAB", codeHostURN: "https://gl.example.com" });
+    const ghBody = '{"ref":"refs/heads/main"}';
+    const ghHeaders = { "x-github-event": "push", "content-type": "application/json" };
+    const answers = async (res: Response) => [res.status, await res.text()];
+    const refusedSignature = [400, "Could not validate payload with secret.\n"];
+
+    expect(await answers(await deliver(gh.uuid, ghHeaders, ghBody))).toEqual(refusedSignature);
+    expect(
+      await answers(
+        await deliver(gh.uuid, { ...ghHeaders, "x-hub-signature-256": hub("other", ghBody) }, ghBody),
+      ),
+    ).toEqual(refusedSignature);
+    expect(
+      await answers(
+        await deliver(gh.uuid, { ...ghHeaders, "x-hub-signature-256": hub("s", ghBody) }, ghBody),
+      ),
+    ).toEqual([200, ""]);
+
+    const push = '{"object_kind":"push"}';
+    expect(await answers(await deliver(gl.uuid, { "x-gitlab-token": "wrong" }, push))).toEqual(
+      refusedSignature,
+    );
+    expect(await answers(await deliver(gl.uuid, { "x-gitlab-token": "tok" }, push))).toEqual([200, ""]);
+    // A kind Sourcegraph does not handle: 204, so GitLab does not retry it.
+    const wiki = '{"object_kind":"wiki_page"}';
+    expect(await answers(await deliver(gl.uuid, { "x-gitlab-token": "tok" }, wiki))).toEqual([204, ""]);
+    // No secret on the receiver: nothing is checked.
+    expect(await answers(await deliver(open.uuid, {}, push))).toEqual([200, ""]);
+
+    expect(fake.deliveries.map((d) => [d.receiverName, d.status, d.event ?? d.message])).toEqual([
+      ["gh", 400, "Could not validate payload with secret."],
+      ["gh", 400, "Could not validate payload with secret."],
+      ["gh", 200, "push"],
+      ["gl", 400, "Could not validate payload with secret."],
+      ["gl", 200, "push"],
+      ["gl", 204, "kind: wiki_page: unknown object kind"],
+      ["open", 200, "push"],
+    ]);
+    expect(fake.deliveries.map((d) => d.secretChecked)).toEqual([true, true, true, true, true, true, false]);
+
+    // The secret at the time of the delivery: a rotation outside Pulumi refuses the old one.
+    gl.secret = "rotated";
+    expect(await answers(await deliver(gl.uuid, { "x-gitlab-token": "tok" }, push))).toEqual(
+      refusedSignature,
+    );
   });
 });

@@ -119,9 +119,36 @@ describe("sg-webhooks sandbox", () => {
         body: JSON.stringify({ url: `${sg}/.api/webhooks/${uuid}`, token, push_events: true }),
       });
     expect((await add("s3cret")).status).toBe(201);
-    await waitForLine(/delivery GITLAB try: push: accepted/);
+    await waitForLine(/delivery GITLAB try: push: accepted 200 \(signature valid\)/);
     expect((await add("wrong")).status).toBe(201);
-    await waitForLine(/delivery GITLAB try: refused 40\d/);
+    await waitForLine(/delivery GITLAB try: refused 400: Could not validate payload with secret\.$/);
+  });
+
+  it("reports what Sourcegraph's stand-in answered the sender", async () => {
+    const sg = endpoint("sourcegraph:");
+    const created = await graphql(
+      sg,
+      'mutation($urn: String!) { createWebhook(name: "direct", codeHostKind: "GITLAB", codeHostURN: $urn, secret: "s3cret") { uuid } }',
+      { urn: "https://gitlab.example.com" },
+    );
+    const uuid = created.createWebhook.uuid as string;
+    const send = async (uuidPart: string, token: string, kind: string) => {
+      const res = await fetch(`${sg}/.api/webhooks/${uuidPart}`, {
+        method: "POST",
+        headers: { "x-gitlab-token": token, "content-type": "application/json" },
+        body: JSON.stringify({ object_kind: kind }),
+      });
+      return [res.status, await res.text()];
+    };
+    expect(await send(uuid, "wrong", "push")).toEqual([400, "Could not validate payload with secret.\n"]);
+    await waitForLine(/^delivery GITLAB direct: refused 400: Could not validate payload with secret\.$/);
+    expect(await send(uuid, "s3cret", "merge_request")).toEqual([200, ""]);
+    await waitForLine(/^delivery GITLAB direct: merge_request: accepted 200 \(signature valid\)$/);
+    expect(await send(uuid, "s3cret", "wiki_page")).toEqual([204, ""]);
+    await waitForLine(/^delivery GITLAB direct: ignored 204: kind: wiki_page: unknown object kind$/);
+    const gone = "00000000-0000-4000-8000-000000000000";
+    expect(await send(gone, "s3cret", "push")).toEqual([404, "Could not find webhook with provided UUID.\n"]);
+    await waitForLine(new RegExp(`^delivery ${gone}: no such receiver \\(answered 404\\)$`));
   });
 
   it("the root program deploys Pulumi.sandbox.yaml against the fakes, and every test delivery is accepted", async () => {

@@ -7,6 +7,7 @@
 // auth.go and cmd/frontend/webhooks/webhooks.go.
 import type { IncomingHttpHeaders } from "node:http";
 import { execute, type GraphQLSchema, parse, validate } from "graphql";
+import { type CodeHostKind, messages, parseUuid, verifyDelivery } from "../../ingest";
 import {
   type FakeRequest,
   type FakeResponse,
@@ -42,15 +43,26 @@ export interface TokenOwner {
   readonly siteAdmin: boolean;
 }
 
+/** A POST to `/.api/webhooks/<uuid>` with a UUID that parses, and what the endpoint answered. */
 export interface Delivery {
+  /** The UUID in its canonical form. */
   readonly uuid: string;
-  /** The receiver's relay ID. */
-  readonly receiverId: string;
-  readonly codeHostKind: string;
+  /** The receiver's relay ID, name and kind when the delivery came; absent when no receiver has the UUID. */
+  readonly receiverId?: string;
+  readonly receiverName?: string;
+  readonly codeHostKind?: string;
+  /** Whether the receiver had a secret, so that the signature (or GitLab token) was checked. */
+  readonly secretChecked: boolean;
   readonly headers: IncomingHttpHeaders;
   /** The raw bytes, as received. */
   readonly body: Buffer;
   readonly receivedAt: Date;
+  /** The status answered: 200 accepted, 204 a GitLab kind Sourcegraph ignores, 4xx/5xx refused. */
+  readonly status: number;
+  /** The text answered (Sourcegraph's words, without the newline); empty with 200. */
+  readonly message: string;
+  /** The event type the receiver's handler read, when it accepted the delivery. */
+  readonly event?: string;
 }
 
 export interface SourcegraphFakeOptions {
@@ -88,8 +100,6 @@ export interface SourcegraphFake extends FakeServer {
   /** GraphQL requests that reached the resolvers: operation text and variables. */
   readonly operations: Array<{ query: string; variables: Record<string, unknown> }>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): Promise<SourcegraphFake> {
   const schema: GraphQLSchema = loadSchema(opts.omitFields);
@@ -164,22 +174,39 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
     });
   };
 
-  // cmd/frontend/webhooks/webhooks.go, steps 1 and 2. Signatures are not checked here.
-  const deliveryEndpoint = (req: FakeRequest, raw: string): FakeResponse => {
+  // cmd/frontend/webhooks/webhooks.go: the UUID, the receiver, then its code host's handler, which
+  // checks the signature (or GitLab's token) with the receiver's secret and reads the event type.
+  // The handlers' decisions are the project's own ingest, which mirrors them.
+  const deliveryEndpoint = async (req: FakeRequest, raw: string): Promise<FakeResponse> => {
     if (req.method !== "POST") return text(405, "Method Not Allowed\n");
-    if (raw === "") return text(400, "missing uuid\n");
-    if (!UUID.test(raw)) return text(400, `Could not parse UUID from URL path ${JSON.stringify(raw)}.\n`);
-    const record = [...db.receivers.values()].find((r) => r.uuid === raw.toLowerCase());
-    if (!record) return text(404, "Could not find webhook with provided UUID.\n");
-    deliveries.push({
-      uuid: record.uuid,
-      receiverId: record.id,
-      codeHostKind: record.codeHostKind,
+    if (raw === "") return text(400, `${messages.MISSING_UUID}\n`);
+    const uuid = parseUuid(raw);
+    if (uuid === undefined) return text(400, `${messages.unparsableUuid(raw)}\n`);
+    const record = [...db.receivers.values()].find((r) => r.uuid === uuid);
+    const received = { uuid, headers: req.headers, body: req.body, receivedAt: new Date() };
+    if (!record) {
+      deliveries.push({ ...received, secretChecked: false, status: 404, message: messages.UNKNOWN_RECEIVER });
+      return text(404, `${messages.UNKNOWN_RECEIVER}\n`);
+    }
+    const verdict = await verifyDelivery({
+      kind: record.codeHostKind as CodeHostKind,
       headers: req.headers,
       body: req.body,
-      receivedAt: new Date(),
+      secrets: record.secret ? [record.secret] : [],
     });
-    return { status: 200 };
+    const answer = verdict.ok
+      ? { status: 200, message: "", event: verdict.event }
+      : { status: verdict.status, message: verdict.message };
+    deliveries.push({
+      ...received,
+      receiverId: record.id,
+      receiverName: record.name,
+      codeHostKind: record.codeHostKind,
+      secretChecked: Boolean(record.secret),
+      ...answer,
+    });
+    if (answer.status === 200 || answer.status === 204) return { status: answer.status };
+    return text(answer.status, `${answer.message}\n`);
   };
 
   const server = await startFakeServer(
