@@ -1,6 +1,6 @@
 // `pulumi-sourcegraph-webhooks/ingest`: decide on a code host's webhook delivery exactly as
 // Sourcegraph's receiver would, and re-sign it for forwarding. Runtime-agnostic: no HTTP server here.
-export { DELIVERY_ID_HEADER, deliveryId } from "./delivery-id";
+export { DELIVERY_ID_HEADER, deliveryId, HOOK_ID_HEADER, hookId } from "./delivery-id";
 export { FORWARDED_EVENTS, isForwardedEvent } from "./events";
 export { forwardableHeaders, resignDelivery, signatureHeaders } from "./forward-headers";
 export { header } from "./headers";
