@@ -78,12 +78,11 @@ export class Forwarder {
    * the store; the store stays the record (a delivery dropped here is read from it later).
    */
   offer(d: StoredDelivery): void {
-    if (
-      this.stopped ||
-      this.inflight.has(d.id) ||
-      this.settled.has(d.id) ||
-      this.handedOver.size >= MAX_HANDED_OVER
-    ) {
+    if (this.stopped || this.inflight.has(d.id) || this.handedOver.size >= MAX_HANDED_OVER) return;
+    if (this.settled.has(d.id)) {
+      // A dead letter revived by a redelivery has an id already settled here: it cannot be told
+      // from a late hand-over of one forwarded since, so the store, which knows, supplies it now.
+      this.kick();
       return;
     }
     this.handedOver.set(d.id, d);
@@ -242,12 +241,12 @@ export class Forwarder {
 
     switch (outcome.kind) {
       case "forwarded":
-        await store.complete(d.id);
+        await store.complete(d.id, "delivered", result, Date.now());
         metrics.forwarded.inc({ kind: d.kind });
         logger.info({ ...log, status, ms: Math.round(seconds * 1000) }, "forwarded");
         return;
       case "ignored":
-        await store.complete(d.id);
+        await store.complete(d.id, "ignored", result, Date.now());
         metrics.ignored.inc({ kind: d.kind });
         logger.info({ ...log, status }, "Sourcegraph does not handle this event; ignored");
         return;
@@ -278,7 +277,7 @@ export class Forwarder {
           );
           return;
         }
-        await store.retryLater(d.id, now + wait, result);
+        await store.retryLater(d.id, now + wait, result, now);
         metrics.retried.inc({ kind: d.kind });
         logger.warn(
           { ...log, status, error, attempts: d.attempts + 1, retryInMs: wait },

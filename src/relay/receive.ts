@@ -6,6 +6,7 @@ import {
   type DeliveryHeaders,
   deliveryId,
   forwardableHeaders,
+  hookId,
   isUnsignedPing,
   messages,
   parseUuid,
@@ -15,7 +16,7 @@ import {
 import type { RelayMetrics } from "./metrics";
 import type { Receiver } from "./receivers";
 import { repeatedHeader } from "./repeated-headers";
-import type { DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+import type { AddResult, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
 
 export interface Answer {
   readonly status: number;
@@ -123,16 +124,18 @@ export async function acceptDelivery(
   const verdict = verifyDeliverySync({ kind, headers, body, secrets: receiver.secrets });
   if (!verdict.ok) return refused(deps, receiver, headers, verdict, verdict.reason);
   const id = deliveryId(kind, headers);
+  const hook = hookId(kind, headers);
   const delivery: NewDelivery = {
     receiverUuid: receiver.uuid,
     kind,
     event: verdict.event,
     ...(id !== undefined ? { deliveryId: id } : {}),
+    ...(hook !== undefined ? { hookId: hook } : {}),
     headers: forwardableHeaders(headers),
     body,
     receivedAt: Date.now(),
   };
-  let result: { id: number; duplicate: boolean };
+  let result: AddResult;
   try {
     result = await deps.store.add(delivery);
   } catch (err) {
@@ -152,7 +155,7 @@ export async function acceptDelivery(
   metrics.accepted.inc({ kind });
   logger.info(
     { id: result.id, receiver: receiver.uuid, kind, event: verdict.event, deliveryId: id },
-    "accepted",
+    result.revived ? "accepted: a redelivery of a dead letter, which is queued again" : "accepted",
   );
   deps.stored({ ...delivery, id: result.id, attempts: 0, windowStart: delivery.receivedAt });
   return { status: 202, message: "accepted" };

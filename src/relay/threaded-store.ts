@@ -7,12 +7,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type {
+  AddResult,
   AttemptResult,
   DeadDelivery,
   DeadFilter,
   DeadSummary,
+  DeliveryRecord,
   DeliveryStore,
   NewDelivery,
+  RecordFilter,
   Retarget,
   StoredDelivery,
 } from "./store";
@@ -97,7 +100,7 @@ export class ThreadedStore implements DeliveryStore {
     if (calls.length > 0 && !this.broken) this.worker.postMessage(calls);
   }
 
-  add(delivery: NewDelivery): Promise<{ id: number; duplicate: boolean }> {
+  add(delivery: NewDelivery): Promise<AddResult> {
     return this.call("add", delivery);
   }
 
@@ -105,12 +108,12 @@ export class ThreadedStore implements DeliveryStore {
     return this.call("due", now, limit, exclude);
   }
 
-  complete(id: number): Promise<void> {
-    return this.call("complete", id);
+  complete(id: number, outcome: "delivered" | "ignored", result: AttemptResult, now: number): Promise<void> {
+    return this.call("complete", id, outcome, result, now);
   }
 
-  retryLater(id: number, at: number, result: AttemptResult): Promise<void> {
-    return this.call("retryLater", id, at, result);
+  retryLater(id: number, at: number, result: AttemptResult, now: number): Promise<void> {
+    return this.call("retryLater", id, at, result, now);
   }
 
   deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
@@ -135,6 +138,10 @@ export class ThreadedStore implements DeliveryStore {
 
   purgeDead(filter: DeadFilter, dryRun: boolean): Promise<DeadSummary[]> {
     return this.call("purgeDead", filter, dryRun);
+  }
+
+  records(filter: RecordFilter, limit: number): Promise<DeliveryRecord[]> {
+    return this.call("records", filter, limit);
   }
 
   prune(before: number): Promise<void> {

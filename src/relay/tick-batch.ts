@@ -28,7 +28,10 @@ export class TickBatch {
     if (batch.length === 0) return;
     let results: unknown[];
     try {
-      results = this.db.transaction(() => batch.map((q) => q.work()))();
+      // IMMEDIATE: work that reads before it writes (a dedupe lookup) must not start on a snapshot
+      // that another connection's commit makes stale before its first write, which SQLite answers
+      // with SQLITE_BUSY instead of waiting.
+      results = this.db.transaction(() => batch.map((q) => q.work())).immediate();
     } catch (err) {
       for (const q of batch) q.reject(err);
       return;

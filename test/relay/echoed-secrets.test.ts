@@ -66,9 +66,9 @@ describe("relay: an answer that echoes the receiver's secret", () => {
     const inner = await ThreadedStore.open(dataDir);
     const results: AttemptResult[] = [];
     const store = storeWith(inner, {
-      retryLater: (id, at, result) => {
+      retryLater: (id, at, result, now) => {
         results.push(result);
-        return inner.retryLater(id, at, result);
+        return inner.retryLater(id, at, result, now);
       },
       deadLetter: (id, reason, result, now) => {
         results.push(result);

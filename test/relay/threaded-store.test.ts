@@ -22,7 +22,7 @@ describe("ThreadedStore", () => {
     const [a, b, c] = await Promise.all([
       s.add({ ...base, deliveryId: "x", body }),
       s.add({ ...base, deliveryId: "x", body: Buffer.from("again") }),
-      s.add({ ...base, body: Buffer.from("3") }),
+      s.add({ ...base, deliveryId: "y", body: Buffer.from("3") }),
     ]);
     expect([a.duplicate, b.duplicate, c.duplicate]).toEqual([false, true, false]);
     const due = await s.due(2000, 10, new Set());
@@ -30,7 +30,7 @@ describe("ThreadedStore", () => {
     expect(due[0]).toMatchObject({ deliveryId: "x", headers: { "x-github-event": "push" }, attempts: 0 });
     expect(await s.due(2000, 10, new Set([due[0]!.id]))).toHaveLength(1);
     await Promise.all([
-      s.complete(due[1]!.id),
+      s.complete(due[1]!.id, "delivered", { status: 200 }, 3000),
       s.deadLetter(due[0]!.id, "rejected", { status: 400, error: "bad" }, 3000),
     ]);
     expect(await s.counts()).toEqual({ pending: 0, dead: 1 });
@@ -41,7 +41,7 @@ describe("ThreadedStore", () => {
     expect((await direct.listDead()).map((d) => [d.reason, d.lastStatus])).toEqual([["rejected", 400]]);
     await direct.close();
     s = await ThreadedStore.open(dir);
-    expect((await s.add({ ...base, deliveryId: "x", body })).duplicate).toBe(true);
+    expect((await s.add({ ...base, deliveryId: "y", body })).duplicate).toBe(true);
     expect(await s.replay("all", 4000)).toBe(1);
     expect((await s.due(4000, 10, new Set())).map((d) => d.id)).toEqual([due[0]!.id]);
     await s.close();
