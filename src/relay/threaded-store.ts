@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { packageRoot } from "../package-root";
 import type {
   AddResult,
   AttemptResult,
@@ -21,10 +22,20 @@ import type {
 } from "./store";
 import type { StoreCall, StoreOp, StoreReply, WorkerMessage } from "./store-worker";
 
+/**
+ * The thread always runs the build's store-worker.js. Node 20 cannot start a thread on TypeScript,
+ * so when this module itself runs as TypeScript (under the test runner, which builds dist/ first)
+ * the thread still needs the compiled file; located from the package root, the one path serves the
+ * source in src/relay and the build in dist/src/relay (where it is the file beside this one).
+ */
 function workerScript(): string {
-  const beside = join(__dirname, "store-worker.js");
-  // Under the test runner this file is TypeScript; the thread runs the build's copy.
-  return existsSync(beside) ? beside : join(__dirname, "../../dist/src/relay/store-worker.js");
+  const script = join(packageRoot(__dirname), "dist", "src", "relay", "store-worker.js");
+  if (!existsSync(script)) {
+    throw new Error(
+      `the relay's store runs ${script}, which does not exist: build the package first (npm run build)`,
+    );
+  }
+  return script;
 }
 
 interface Waiting {

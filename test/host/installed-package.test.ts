@@ -1,7 +1,8 @@
 // The package as a user's project has it: only the files `npm pack` publishes, under the project's
 // node_modules, with the Pulumi program's directory as the dynamic-provider host's working
-// directory. Proves that the published files hold everything the providers, the CLI and the
-// sandbox's stand-ins need, and that the serialized stubs resolve from a user's project.
+// directory. Proves that the published files hold everything the providers, the CLI, the relay's
+// store thread and the sandbox's stand-ins need, and that the serialized stubs resolve from a
+// user's project.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -88,5 +89,17 @@ describe("the published package in a user's project", () => {
       },
     );
     for (const command of ["serve", "dlq", "sandbox"]) expect(help).toContain(command);
+  });
+
+  it("runs the relay's store on its thread from the installed copy", () => {
+    const dataDir = path.join(project, "relay-data");
+    const script = [
+      `const { ThreadedStore } = require(${JSON.stringify(path.join(project, "node_modules", NAME, "dist/src/relay"))});`,
+      `ThreadedStore.open(${JSON.stringify(dataDir)})`,
+      "  .then(async (s) => { const c = await s.counts(); await s.close(); console.log(JSON.stringify(c)); })",
+      "  .catch((err) => { console.error(err.message); process.exit(1); });",
+    ].join("\n");
+    const out = execFileSync(process.execPath, ["-e", script], { cwd: project, encoding: "utf8" });
+    expect(JSON.parse(out)).toEqual({ pending: 0, dead: 0 });
   });
 });
