@@ -165,6 +165,9 @@ function deadWhere(filter: DeadFilter): { sql: string; params: unknown[] } {
   return { sql: " AND dead_at < ?", params: [filter.deadBefore] };
 }
 
+/** Records removed by one statement of `prune`. */
+const PRUNE_SLICE = 2000;
+
 const blob = (body: Uint8Array) => Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 
 export class SqliteStore implements DeliveryStore {
@@ -253,7 +256,10 @@ export class SqliteStore implements DeliveryStore {
       ),
       listDead: db.prepare("SELECT * FROM deliveries WHERE state = 'dead' ORDER BY id LIMIT ?"),
       removeDead: db.prepare("DELETE FROM deliveries WHERE id = ? AND state = 'dead'"),
-      prune: db.prepare("DELETE FROM deliveries WHERE state IN ('delivered', 'ignored') AND settled_at < ?"),
+      prune: db.prepare(
+        `DELETE FROM deliveries WHERE id IN (
+           SELECT id FROM deliveries WHERE state IN ('delivered', 'ignored') AND settled_at < ? LIMIT ?)`,
+      ),
     };
   }
 
@@ -408,7 +414,11 @@ export class SqliteStore implements DeliveryStore {
   }
 
   async prune(before: number): Promise<void> {
-    this.stmts.prune.run(before);
+    // In slices, letting the event loop turn between them: an hour of records deleted in one
+    // statement would hold up the deliveries waiting to be stored behind it.
+    while (this.stmts.prune.run(before, PRUNE_SLICE).changes === PRUNE_SLICE) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (this.legacyKeys) {
       this.legacyKeys.prune.run(before);
       if (this.db.prepare("SELECT 1 FROM seen LIMIT 1").get() === undefined) {

@@ -169,6 +169,21 @@ describe("SqliteStore: the records of settled deliveries", () => {
     }
   });
 
+  it("are pruned however many there are (prune works in slices)", async () => {
+    const s = new SqliteStore(tempDir());
+    try {
+      const added = await Promise.all(
+        Array.from({ length: 4500 }, (_, i) => s.add({ ...base, deliveryId: `many-${i}`, body: body("b") })),
+      );
+      await Promise.all(added.map(({ id }) => s.complete(id, "delivered", { status: 200 }, 2000)));
+      expect(await s.records({ states: ["delivered"] }, 10_000)).toHaveLength(4500);
+      await s.prune(2001);
+      expect(await s.records({}, 10_000)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("are read by receiver, time, state and delivery ID, newest first, never more than the limit", async () => {
     const s = new SqliteStore(tempDir());
     try {
