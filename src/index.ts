@@ -1,5 +1,7 @@
 export type { CodeHostKind } from "../providers/shared/code-host-kind";
 export type * from "./components/args";
+export { declarationProblems } from "./components/connections";
+export { DeclarationError, InvalidDeclarationError } from "./components/declaration-error";
 export {
   type ReceiverSummary,
   type RelayReceiver,

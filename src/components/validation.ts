@@ -1,10 +1,12 @@
-// The component's checks, as small pure functions with exact messages: they run when the component
-// is constructed, before any resource is registered, so a wrong declaration fails `pulumi preview`
-// with a message that names the field and what is valid. Short secrets only draw a warning.
+// The component's checks, as small pure functions with exact messages. Each returns the problems
+// it finds (an empty list when there are none) as DeclarationErrors with the field's path, so the
+// component reports every problem of a declaration at once, before any resource is registered.
+// Short secrets only draw a warning.
 import * as pulumi from "@pulumi/pulumi";
 import { type CodeHost, eventsFor, type Feature, unknownEventsError } from "../../providers/events";
 import { isWeakSecret, MIN_SECRET_LENGTH } from "../relay/weak-secrets";
 import type { SourcegraphWebhooksArgs } from "./args";
+import { DeclarationError } from "./declaration-error";
 
 /** Picks a connection's events: its own list, the union of the chosen features, or the default. */
 export interface EventChoice {
@@ -17,38 +19,54 @@ export interface EventChoice {
 export const DEFAULT_FEATURES: readonly Feature[] = ["batchChanges", "push"];
 
 /**
- * The event list of one connection. `where` names the field in messages, such as `gitlab[0]`.
- * Throws when both `features` and `events` are set, when a feature has no preset on this code
- * host, when the list is empty, or when it holds a name the code host does not know (the message
- * lists the valid names: @pulumi/github checks nothing of ours, and failing here beats failing in
- * the middle of an `up` for the other code hosts too).
+ * What is wrong with a connection's event choice. `where` names the connection, such as
+ * `gitlab[0]`. Both `features` and `events`, a feature without a preset on this code host, an
+ * empty list, or a name the code host does not know (the message lists the valid names:
+ * @pulumi/github checks nothing of ours, and failing here beats failing in the middle of an `up`
+ * for the other code hosts too).
  */
-export function selectEvents(host: CodeHost, choice: EventChoice, where: string): string[] {
+export function eventProblems(host: CodeHost, choice: EventChoice, where: string): DeclarationError[] {
   if (choice.features !== undefined && choice.events !== undefined) {
-    throw new Error(`${where}: set either "features" or "events", not both`);
+    return [new DeclarationError(where, 'set either "features" or "events", not both')];
   }
   if (choice.events !== undefined) {
     if (choice.events.length === 0) {
-      throw new Error(
-        `${where}.events: the list is empty; give at least one event, or omit "events" for the default (batch changes + push)`,
-      );
+      return [
+        new DeclarationError(
+          `${where}.events`,
+          'the list is empty; give at least one event, or omit "events" for the default (batch changes + push)',
+        ),
+      ];
     }
     const unknown = unknownEventsError(host, choice.events);
-    if (unknown) throw new Error(`${where}.events: ${unknown}`);
-    return [...new Set(choice.events)];
+    return unknown ? [new DeclarationError(`${where}.events`, unknown)] : [];
   }
   const features = choice.features ?? DEFAULT_FEATURES;
+  const valid = validFeatures(host);
   if (features.length === 0) {
-    throw new Error(
-      `${where}.features: the list is empty; valid features: ${validFeatures(host).join(", ")}`,
+    return [
+      new DeclarationError(`${where}.features`, `the list is empty; valid features: ${valid.join(", ")}`),
+    ];
+  }
+  return features
+    .filter((f) => !valid.includes(f))
+    .map(
+      (f) => new DeclarationError(`${where}.features`, `unknown feature "${f}"; valid: ${valid.join(", ")}`),
     );
-  }
-  for (const f of features) {
-    if (!validFeatures(host).includes(f)) {
-      throw new Error(`${where}.features: unknown feature "${f}"; valid: ${validFeatures(host).join(", ")}`);
-    }
-  }
-  return eventsFor(host, features);
+}
+
+/** The event list of a choice that has no problems: its own list as a set, or its features' union. */
+export function chooseEvents(host: CodeHost, choice: EventChoice): string[] {
+  return choice.events !== undefined
+    ? [...new Set(choice.events)]
+    : eventsFor(host, choice.features ?? DEFAULT_FEATURES);
+}
+
+/** The event list of one connection; throws its first problem (for a declaration not checked yet). */
+export function selectEvents(host: CodeHost, choice: EventChoice, where: string): string[] {
+  const [problem] = eventProblems(host, choice, where);
+  if (problem) throw problem;
+  return chooseEvents(host, choice);
 }
 
 /** Features with a preset on a code host: permissions exist on GitHub only. */
@@ -56,21 +74,23 @@ export function validFeatures(host: CodeHost): Feature[] {
   return host === "github" ? ["batchChanges", "push", "permissions"] : ["batchChanges", "push"];
 }
 
-/** `https://host[:port][/path]` without a trailing slash; throws naming `where` otherwise. */
-export function parseHttpUrl(value: string, where: string): URL {
+/** Problems of a URL field: it must be `https://host[:port][/path]` (or http), without credentials. */
+export function urlProblems(value: string, where: string): DeclarationError[] {
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    throw new Error(`${where}: "${value}" is not a URL; expected one such as https://host.example.com`);
+    return [
+      new DeclarationError(where, `"${value}" is not a URL; expected one such as https://host.example.com`),
+    ];
   }
   if (u.protocol !== "https:" && u.protocol !== "http:") {
-    throw new Error(`${where}: "${value}" must start with https:// (or http://)`);
+    return [new DeclarationError(where, `"${value}" must start with https:// (or http://)`)];
   }
   if (u.username || u.password) {
-    throw new Error(`${where}: put credentials in the token fields, not in the URL`);
+    return [new DeclarationError(where, "put credentials in the token fields, not in the URL")];
   }
-  return u;
+  return [];
 }
 
 /** Drops trailing slashes so `${base}/.api/webhooks/<uuid>` has exactly one. */
@@ -83,25 +103,38 @@ export function relayHookUrl(publicUrl: string, uuid: string): string {
   return `${trimSlashes(publicUrl)}/.api/webhooks/${uuid}`;
 }
 
-/** Checks the relay's public URL: a plain http(s) URL with no query or fragment. */
-export function validateRelayUrl(publicUrl: string): string {
-  const u = parseHttpUrl(publicUrl, "relay.publicUrl");
-  if (u.search || u.hash) {
-    throw new Error(`relay.publicUrl: "${publicUrl}" must not have a query or fragment`);
-  }
-  return trimSlashes(publicUrl);
+/** Problems of the relay's public URL: a plain http(s) URL with no query or fragment. */
+export function relayUrlProblems(publicUrl: string): DeclarationError[] {
+  const where = "relay.publicUrl";
+  const problems = urlProblems(publicUrl, where);
+  if (problems.length > 0) return problems;
+  const u = new URL(publicUrl);
+  return u.search || u.hash
+    ? [new DeclarationError(where, `"${publicUrl}" must not have a query or fragment`)]
+    : [];
 }
 
-/** `owner/name`, as GitHub and Bitbucket Cloud spell a repository; throws naming `where`. */
-export function splitRepository(value: string, where: string): { owner: string; name: string } {
+/** `owner/name`, as GitHub and Bitbucket Cloud spell a repository; undefined for anything else. */
+export function parseRepository(value: string): { owner: string; name: string } | undefined {
   const parts = value.split("/");
-  if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new Error(`${where}: "${value}" must be written as <owner>/<repository>`);
-  }
-  return { owner: parts[0], name: parts[1] };
+  return parts.length === 2 && parts[0] && parts[1] ? { owner: parts[0], name: parts[1] } : undefined;
 }
 
-/** A connection's key in resource names: its `name`, else the host of its URL. */
+/** Problems of a repository list: every entry must be `<owner>/<repository>`. */
+export function repositoryProblems(values: readonly string[], where: string): DeclarationError[] {
+  return values
+    .filter((v) => parseRepository(v) === undefined)
+    .map((v) => new DeclarationError(where, `"${v}" must be written as <owner>/<repository>`));
+}
+
+/** `owner/name`; throws naming `where` otherwise (for a declaration not checked yet). */
+export function splitRepository(value: string, where: string): { owner: string; name: string } {
+  const parsed = parseRepository(value);
+  if (!parsed) throw repositoryProblems([value], where)[0]!;
+  return parsed;
+}
+
+/** A connection's key in resource names: its `name`, else the host (and path) of its URL. */
 export function connectionKey(name: string | undefined, url: string): string {
   if (name !== undefined) return name;
   const u = new URL(url);
@@ -109,48 +142,83 @@ export function connectionKey(name: string | undefined, url: string): string {
 }
 
 /**
- * Fails on two connections of one code host with the same key: their children would have the same
- * resource names. The fix is a distinct `name`.
+ * Two connections of one code host with the same key: their children would have the same resource
+ * names. The fix is a distinct `name`. An undefined key (a URL that did not resolve) is skipped.
  */
-export function assertUniqueKeys(host: string, keys: readonly string[]): void {
+export function keyClashes(host: string, keys: readonly (string | undefined)[]): DeclarationError[] {
   const seen = new Map<string, number>();
+  const problems: DeclarationError[] = [];
   keys.forEach((k, i) => {
+    if (k === undefined) return;
     const first = seen.get(k);
-    if (first !== undefined) {
-      throw new Error(
-        `${host}[${i}] and ${host}[${first}] both resolve to the connection name "${k}"; give one of them a distinct "name"`,
+    if (first === undefined) seen.set(k, i);
+    else {
+      problems.push(
+        new DeclarationError(
+          `${host}[${i}]`,
+          `resolves to the connection name "${k}", as ${host}[${first}] does; give one of them a distinct "name"`,
+        ),
       );
     }
-    seen.set(k, i);
   });
+  return problems;
 }
 
-/** Fails on a list that repeats an entry: two hooks with one target would fight each other. */
-export function assertNoDuplicates(values: readonly (string | number)[], where: string): void {
+/** A list that repeats an entry (each repeated entry once): two hooks with one target would fight each other. */
+export function duplicateProblems(values: readonly (string | number)[], where: string): DeclarationError[] {
   const seen = new Set<string>();
+  const repeated = new Set<string>();
   for (const v of values) {
     const k = String(v);
-    if (seen.has(k)) throw new Error(`${where}: "${k}" is listed twice`);
+    if (seen.has(k)) repeated.add(k);
     seen.add(k);
   }
+  return [...repeated].map((k) => new DeclarationError(where, `"${k}" is listed twice`));
 }
 
-/** Fails when a connection declares no hook at all: a receiver nothing delivers to is a mistake. */
-export function assertSomeTargets(where: string, counts: Record<string, number>): void {
+/** A connection that declares no hook at all: a receiver nothing delivers to is a mistake. */
+export function targetProblems(where: string, counts: Record<string, number>): DeclarationError[] {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  if (total === 0) {
-    throw new Error(`${where}: declares no hook; set at least one of ${Object.keys(counts).join(", ")}`);
+  return total === 0
+    ? [new DeclarationError(where, `declares no hook; set at least one of ${Object.keys(counts).join(", ")}`)]
+    : [];
+}
+
+/** A credential field's name and value, as in `["username", c.username]`. */
+export type NamedValue = readonly [name: string, value: unknown];
+
+/** Problems of exclusive credentials: a token, or a user and a password that go together. */
+export function credentialProblems(
+  where: string,
+  token: unknown,
+  [user, userValue]: NamedValue,
+  [password, passwordValue]: NamedValue,
+): DeclarationError[] {
+  const problems: DeclarationError[] = [];
+  if (token !== undefined && (userValue !== undefined || passwordValue !== undefined)) {
+    problems.push(new DeclarationError(where, `set either "token" or "${user}" + "${password}", not both`));
   }
+  if ((userValue === undefined) !== (passwordValue === undefined)) {
+    problems.push(
+      new DeclarationError(where, `"${user}" and "${password}" go together; set both or neither`),
+    );
+  }
+  return problems;
 }
 
 /** Bitbucket Server plugin scopes: `global`, `project:<KEY>` or `repository:<PROJECT>/<slug>`. */
-export function validateBitbucketServerScope(scope: string, where: string): void {
-  if (scope === "global") return;
-  if (/^project:[^/]+$/.test(scope)) return;
-  if (/^repository:[^/]+\/[^/]+$/.test(scope)) return;
-  throw new Error(
-    `${where}: invalid scope "${scope}"; valid: global, project:<project name>, repository:<PROJECT KEY>/<slug> (only global receives pull request events)`,
-  );
+export function scopeProblems(scopes: readonly string[], where: string): DeclarationError[] {
+  const valid = (s: string) =>
+    s === "global" || /^project:[^/]+$/.test(s) || /^repository:[^/]+\/[^/]+$/.test(s);
+  return scopes
+    .filter((s) => !valid(s))
+    .map(
+      (s) =>
+        new DeclarationError(
+          where,
+          `invalid scope "${s}"; valid: global, project:<project name>, repository:<PROJECT KEY>/<slug> (only global receives pull request events)`,
+        ),
+    );
 }
 
 /** The warning for a declared secret shorter than `MIN_SECRET_LENGTH`: it names the field, never the value. */

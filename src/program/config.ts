@@ -3,7 +3,7 @@
 // is valid, before anything is registered.
 import { z } from "zod";
 import type { SourcegraphWebhooksArgs } from "../components/args";
-import { validateDeclaration } from "../components/sourcegraph-webhooks";
+import { declarationProblems } from "../components/connections";
 
 /** A strict object whose "unknown key" message lists the keys that are valid there. */
 function obj<T extends z.ZodRawShape>(shape: T) {
@@ -149,16 +149,12 @@ export function readDeclaration(project: string, all: Record<string, string>): S
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const args = out as SourcegraphWebhooksArgs;
-  try {
-    validateDeclaration(args);
-  } catch (err) {
-    const message = (err as Error).message;
-    // The component's messages start with the argument path, which is the config key here.
-    throw new ConfigError([
-      message.startsWith("SourcegraphWebhooks: ")
-        ? `${project}: ${message.slice("SourcegraphWebhooks: ".length)} (set them with pulumi config set --path)`
-        : `${project}:${message}`,
-    ]);
-  }
+  // The component's paths are the arguments' (`gitlab[0].projects`), which are the config keys here.
+  const invalid = declarationProblems(args).map((p) =>
+    p.path
+      ? `${project}:${p.path}: ${p.problem}`
+      : `${project}: ${p.problem} (set them with pulumi config set --path)`,
+  );
+  if (invalid.length > 0) throw new ConfigError(invalid);
   return args;
 }

@@ -262,6 +262,26 @@ describe("readDeclaration: each invalid config names the key and what is valid",
     ]);
   });
 
+  it("lists every problem of the component's own checks too, each under its config key", () => {
+    let error: unknown;
+    try {
+      readDeclaration(PROJECT, {
+        [`${PROJECT}:github`]: JSON.stringify([{ repositories: ["tool"] }]),
+        [`${PROJECT}:gitlab`]: JSON.stringify([{ projects: ["a/b", "a/b"] }, { projects: [1] }]),
+        [`${PROJECT}:bitbucketServer`]: JSON.stringify([{ url: "https://b.example.com", scopes: [] }]),
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'sourcegraph-webhooks:github[0].repositories: "tool" must be written as <owner>/<repository>',
+      'sourcegraph-webhooks:gitlab[0].projects: "a/b" is listed twice',
+      'sourcegraph-webhooks:bitbucketServer[0].scopes: the list is empty; omit it for ["global"]',
+      'sourcegraph-webhooks:gitlab[1]: resolves to the connection name "gitlab.com", as gitlab[0] does; give one of them a distinct "name"',
+    ]);
+  });
+
   it("ignores other namespaces (provider config such as github:owner)", () => {
     const args = readDeclaration(PROJECT, {
       "github:owner": "acme",

@@ -2,7 +2,13 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { events } from "../../src";
-import { SourcegraphWebhooks, type SourcegraphWebhooksArgs } from "../../src/components/sourcegraph-webhooks";
+import {
+  DeclarationError,
+  declarationProblems,
+  InvalidDeclarationError,
+  SourcegraphWebhooks,
+  type SourcegraphWebhooksArgs,
+} from "../../src/components/sourcegraph-webhooks";
 import { installMocks, isSecretValue, type Registered, resolved, unsecret } from "../harness/mock-engine";
 
 const COMPONENT = "sourcegraph-webhooks:index:SourcegraphWebhooks";
@@ -366,7 +372,7 @@ describe("SourcegraphWebhooks under mocks", () => {
     [
       "two connections with one name",
       { gitlab: [{ projects: [1] }, { projects: [2] }] },
-      'gitlab[1] and gitlab[0] both resolve to the connection name "gitlab.com"; give one of them a distinct "name"',
+      'gitlab[1]: resolves to the connection name "gitlab.com", as gitlab[0] does; give one of them a distinct "name"',
     ],
     [
       "a bad scope",
@@ -398,6 +404,60 @@ describe("SourcegraphWebhooks under mocks", () => {
     expect(() => new SourcegraphWebhooks("bad", args)).toThrow(message);
     // Nothing was registered, not even the component.
     expect(registered.slice(before)).toEqual([]);
+  });
+
+  it("reports every problem at once, each with its path, and registers nothing", () => {
+    const before = registered.length;
+    let error: unknown;
+    try {
+      new SourcegraphWebhooks("bad", {
+        github: [{ organizations: ["acme"], repositories: ["tool", "acme/api", "acme/api"] }],
+        gitlab: [{ projects: [1], features: ["batchChanges"], events: ["push_events"] }, { projects: [2] }],
+        bitbucketServer: [
+          { url: "https://b.example.com", scopes: ["global", "repo:X"], token: "t", username: "u" },
+        ],
+        relay: { publicUrl: "https://relay.example.com/?x=1" },
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidDeclarationError);
+    const problems = (error as InvalidDeclarationError).problems;
+    expect(problems.every((p) => p instanceof DeclarationError)).toBe(true);
+    expect(problems.map((p) => [p.path, p.problem])).toEqual([
+      ["github[0].repositories", '"acme/api" is listed twice'],
+      ["github[0].repositories", '"tool" must be written as <owner>/<repository>'],
+      ["gitlab[0]", 'set either "features" or "events", not both'],
+      ["bitbucketServer[0]", 'set either "token" or "username" + "password", not both'],
+      ["bitbucketServer[0]", '"username" and "password" go together; set both or neither'],
+      [
+        "bitbucketServer[0].scopes",
+        'invalid scope "repo:X"; valid: global, project:<project name>, repository:<PROJECT KEY>/<slug> (only global receives pull request events)',
+      ],
+      ["relay.publicUrl", '"https://relay.example.com/?x=1" must not have a query or fragment'],
+      [
+        "gitlab[1]",
+        'resolves to the connection name "gitlab.com", as gitlab[0] does; give one of them a distinct "name"',
+      ],
+    ]);
+    // The message lists them all, one a line, each with its path.
+    const lines = (error as Error).message.split("\n");
+    expect(lines[0]).toBe("SourcegraphWebhooks: 8 problems in the declaration:");
+    expect(lines.slice(1)).toEqual(problems.map((p) => `  ${p.path}: ${p.problem}`));
+    expect(registered.slice(before)).toEqual([]);
+  });
+
+  it("declarationProblems lists the same problems without throwing, and none for a valid declaration", () => {
+    expect(declarationProblems({ gitlab: [{ projects: [1] }] })).toEqual([]);
+    expect(
+      declarationProblems({
+        gitlab: [{ projects: [] }],
+        bitbucketCloud: [{ workspaces: ["w"], events: [] }],
+      }).map((p) => p.message),
+    ).toEqual([
+      "gitlab[0]: declares no hook; set at least one of projects, groups",
+      'bitbucketCloud[0].events: the list is empty; give at least one event, or omit "events" for the default (batch changes + push)',
+    ]);
   });
 
   it("a Bitbucket Server connection needs a URL (argument or BITBUCKET_SERVER_URL)", () => {
