@@ -231,7 +231,7 @@ describe("Sourcegraph fake: receivers", () => {
 });
 
 describe("Sourcegraph fake: deliveries", () => {
-  const deliver = (uuid: string, headers: Record<string, string>, body: string | Buffer) =>
+  const deliver = (uuid: string, headers: Record<string, string>, body: string | Buffer<ArrayBuffer>) =>
     fetch(`${fake.url}/.api/webhooks/${uuid}`, { method: "POST", headers, body });
   const hub = (secret: string, body: string | Buffer) =>
     `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
