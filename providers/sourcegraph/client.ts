@@ -6,6 +6,7 @@
 // cmd/frontend/internal/httpapi/auth.go.
 import { AmbiguousRequestError, ConnectionError, excerpt, redact, send } from "../http";
 import { notSiteAdmin, olderThan55, SourcegraphError, unauthorized } from "./errors";
+import { configUrl } from "./jsonc";
 import type { Receiver } from "./types";
 
 export interface SourcegraphConnection {
@@ -24,6 +25,10 @@ export const OPERATIONS = {
   CreateReceiver: `mutation CreateReceiver($name: String!, $codeHostKind: String!, $codeHostURN: String!, $secret: String) { createWebhook(name: $name, codeHostKind: $codeHostKind, codeHostURN: $codeHostURN, secret: $secret) { ...ReceiverFields } } ${FIELDS}`,
   UpdateReceiver: `mutation UpdateReceiver($id: ID!, $name: String, $codeHostKind: String, $codeHostURN: String, $secret: String) { updateWebhook(id: $id, name: $name, codeHostKind: $codeHostKind, codeHostURN: $codeHostURN, secret: $secret) { ...ReceiverFields } } ${FIELDS}`,
   DeleteReceiver: "mutation DeleteReceiver($id: ID!) { deleteWebhook(id: $id) { alwaysNil } }",
+  // Request headers are read to match a logged delivery to the code host's (delivery ID, event,
+  // hook ID), and the response body only to recognise a refused signature: neither leaves this file.
+  WebhookLogs: `query WebhookLogs($webhookID: ID!, $first: Int!, $after: String, $onlyErrors: Boolean, $since: DateTime) { webhookLogs(webhookID: $webhookID, first: $first, after: $after, onlyErrors: $onlyErrors, since: $since) { nodes { id receivedAt statusCode request { headers { name values } } response { body } } pageInfo { hasNextPage endCursor } } }`,
+  CodeHostConnections: `query CodeHostConnections($first: Int!, $after: String) { externalServices(first: $first, after: $after) { nodes { id kind displayName config } pageInfo { hasNextPage endCursor } } }`,
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -222,4 +227,115 @@ export async function deleteReceiver(conn: SourcegraphConnection, id: string): P
 
 function withSecret(conn: SourcegraphConnection, secret: string | undefined): SourcegraphConnection {
   return secret ? { ...conn, secrets: [...(conn.secrets ?? []), secret] } : conn;
+}
+
+/**
+ * A delivery as Sourcegraph logged it, reduced to what identifies it: the logged headers and bodies
+ * hold tokens and signatures, so they are read here and dropped.
+ */
+export interface LoggedDelivery {
+  readonly id: string;
+  /** RFC 3339. */
+  readonly receivedAt: string;
+  /** What Sourcegraph answered. */
+  readonly statusCode: number;
+  /** The code host's delivery ID: `X-GitHub-Delivery`, GitLab's `Idempotency-Key`, Bitbucket Cloud's `X-Request-UUID`. */
+  readonly deliveryId?: string;
+  /** `X-GitHub-Event`, `X-Gitlab-Event` or `X-Event-Key`. */
+  readonly event?: string;
+  /** `X-GitHub-Hook-ID`, Bitbucket Cloud's `X-Hook-UUID` or the plugin's `X-Hook-ID`. */
+  readonly hookId?: string;
+  /** Sourcegraph answered "Could not validate payload with secret.": the sender's secret is not the receiver's. */
+  readonly refusedSignature: boolean;
+}
+
+interface RawLog {
+  id: string;
+  receivedAt: string;
+  statusCode: number;
+  request: { headers: Array<{ name: string; values: string[] }> };
+  response: { body: string };
+}
+
+const SIGNATURE_REFUSED = "Could not validate payload with secret";
+
+function header(raw: RawLog, ...names: string[]): string | undefined {
+  const wanted = names.map((n) => n.toLowerCase());
+  const found = raw.request.headers.find((h) => wanted.includes(h.name.toLowerCase()));
+  return found?.values[0];
+}
+
+function toLogged(raw: RawLog): LoggedDelivery {
+  const deliveryId = header(raw, "X-GitHub-Delivery", "Idempotency-Key", "X-Request-UUID");
+  const event = header(raw, "X-GitHub-Event", "X-Gitlab-Event", "X-Event-Key");
+  const hookId = header(raw, "X-GitHub-Hook-ID", "X-Hook-UUID", "X-Hook-ID");
+  return {
+    id: raw.id,
+    receivedAt: raw.receivedAt,
+    statusCode: raw.statusCode,
+    ...(deliveryId ? { deliveryId } : {}),
+    ...(event ? { event } : {}),
+    ...(hookId ? { hookId } : {}),
+    refusedSignature: raw.response.body.includes(SIGNATURE_REFUSED),
+  };
+}
+
+/**
+ * What Sourcegraph logged for one receiver (by its GraphQL ID), newest first: since `since`
+ * (RFC 3339), only errors when asked, at most `limit`. Empty when Sourcegraph's `webhook.logging`
+ * is off.
+ */
+export async function listWebhookLogs(
+  conn: SourcegraphConnection,
+  webhookId: string,
+  options: { since?: string; onlyErrors?: boolean; limit?: number } = {},
+): Promise<LoggedDelivery[]> {
+  const limit = options.limit ?? 1000;
+  const out: LoggedDelivery[] = [];
+  let after: string | null = null;
+  while (out.length < limit) {
+    const data: {
+      webhookLogs: { nodes: RawLog[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    } = await graphql(conn, "WebhookLogs", {
+      webhookID: webhookId,
+      first: Math.min(50, limit - out.length),
+      after,
+      onlyErrors: options.onlyErrors ?? null,
+      since: options.since ?? null,
+    });
+    out.push(...data.webhookLogs.nodes.map(toLogged));
+    if (!data.webhookLogs.pageInfo.hasNextPage || !data.webhookLogs.pageInfo.endCursor) break;
+    after = data.webhookLogs.pageInfo.endCursor;
+  }
+  return out;
+}
+
+/** A code host connection (an external service): its kind and the `url` of its configuration. */
+export interface CodeHostConnection {
+  readonly id: string;
+  readonly kind: string;
+  readonly displayName: string;
+  /** The configuration's `url`, as written there (compare with `sameUrn`). */
+  readonly url?: string;
+}
+
+/** Every code host connection. Only the configuration's `url` is kept: the rest holds credentials. */
+export async function listCodeHostConnections(conn: SourcegraphConnection): Promise<CodeHostConnection[]> {
+  const out: CodeHostConnection[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < 1000; page++) {
+    const data: {
+      externalServices: {
+        nodes: Array<{ id: string; kind: string; displayName: string; config: string }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    } = await graphql(conn, "CodeHostConnections", { first: 100, after });
+    for (const n of data.externalServices.nodes) {
+      const url = configUrl(n.config);
+      out.push({ id: n.id, kind: n.kind, displayName: n.displayName, ...(url ? { url } : {}) });
+    }
+    if (!data.externalServices.pageInfo.hasNextPage || !data.externalServices.pageInfo.endCursor) break;
+    after = data.externalServices.pageInfo.endCursor;
+  }
+  return out;
 }

@@ -3,11 +3,15 @@
 // serialized stubs in users' state: its name never changes.
 export { check, MESSAGES } from "./check";
 export {
+  type CodeHostConnection,
   createReceiver,
   deleteReceiver,
   getReceiver,
   graphql,
+  type LoggedDelivery,
+  listCodeHostConnections,
   listReceivers,
+  listWebhookLogs,
   type NewReceiver,
   OPERATIONS,
   type ReceiverPatch,
@@ -17,6 +21,7 @@ export {
 export { endpointForCreate, type Target, withClient } from "./credentials";
 export { diff } from "./diff";
 export { isRefused, SourcegraphError, type SourcegraphErrorReason } from "./errors";
+export { configUrl, stripJsonc } from "./jsonc";
 export { provider } from "./provider";
 export { generateSecret } from "./secret";
 export { toOutputs, upgradeOutputs } from "./state";
