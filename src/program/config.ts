@@ -42,6 +42,10 @@ const common = {
   adopt: z.boolean({ error: "expected true or false" }).optional(),
 };
 
+/**
+ * One key per argument of SourcegraphWebhooks and no other, each parsing to what its argument
+ * takes: `satisfies` checks both at compile time, and `UntiedConfigKeys` below the fields of each.
+ */
 export const configSchema = {
   sourcegraph: obj({ endpoint: url.optional(), accessToken: nonEmpty.optional() }),
   github: z.array(
@@ -94,10 +98,42 @@ export const configSchema = {
     { error: "expected a list of Bitbucket Cloud connections" },
   ),
   relay: obj({ publicUrl: url }),
-} as const;
+} satisfies {
+  readonly [K in keyof Required<SourcegraphWebhooksArgs>]: z.ZodType<SourcegraphWebhooksArgs[K]>;
+};
 
 export type ConfigKey = keyof typeof configSchema;
 export const CONFIG_KEYS = Object.keys(configSchema) as ConfigKey[];
+
+/** Arguments a stack file cannot hold: objects made in code. */
+interface CodeOnlyArgs {
+  github: "providers";
+}
+
+/** The fields of an argument: a connection's for a list of connections. */
+type FieldsOf<T> = NonNullable<T> extends readonly (infer E)[] ? keyof E : keyof NonNullable<T>;
+type ArgFields<K extends ConfigKey> = Exclude<
+  FieldsOf<SourcegraphWebhooksArgs[K]>,
+  K extends keyof CodeOnlyArgs ? CodeOnlyArgs[K] : never
+>;
+type ConfigFields<K extends ConfigKey> = FieldsOf<z.output<(typeof configSchema)[K]>>;
+
+/** The config keys whose fields are not exactly their argument's; `never` while all are tied. */
+type Untied = {
+  [K in ConfigKey]: [ArgFields<K>] extends [ConfigFields<K>]
+    ? [ConfigFields<K>] extends [ArgFields<K>]
+      ? never
+      : K
+    : K;
+}[ConfigKey];
+type NoneOf<K extends never> = K;
+
+/**
+ * Compiles only while the schema is tied to SourcegraphWebhooksArgs field by field: a new field of a
+ * connection without its config field (or the reverse) fails with `Type '"gitlab"' does not satisfy
+ * the constraint 'never'`, naming the key. (`satisfies` above ties the keys themselves.)
+ */
+export type UntiedConfigKeys = NoneOf<Untied>;
 
 /** A config problem: the message names the full key and what is valid. */
 export class ConfigError extends Error {
