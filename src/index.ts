@@ -4,11 +4,11 @@ export { declarationProblems } from "./components/connections";
 export { DeclarationError, InvalidDeclarationError } from "./components/declaration-error";
 export {
   type ReceiverSummary,
-  type RelayReceiver,
   SourcegraphWebhooks,
   type SourcegraphWebhooksArgs,
 } from "./components/sourcegraph-webhooks";
 export * as events from "./events";
+export type { RelayReceiver } from "./relay/receivers-file";
 export {
   type BitbucketCloudConnectionInput,
   BitbucketCloudWebhook,

@@ -1,6 +1,7 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { CodeHostKind } from "../../providers/shared/code-host-kind";
+import { formatReceiversFile, type RelayReceiver } from "../relay/receivers-file";
 import { BitbucketCloudWebhook } from "../resources/bitbucket-cloud-webhook";
 import { BitbucketServerWebhook } from "../resources/bitbucket-server-webhook";
 import { GitLabGroupHook, GitLabProjectHook } from "../resources/gitlab-hooks";
@@ -17,6 +18,7 @@ import {
 import { relayHookUrl, trimSlashes, warnShortSecrets } from "./validation";
 
 export type { CodeHostKind } from "../../providers/shared/code-host-kind";
+export type { RelayReceiver } from "../relay/receivers-file";
 export type * from "./args";
 export { connectionKeys, declarationProblems, resolveDeclaration } from "./connections";
 export { DeclarationError, InvalidDeclarationError } from "./declaration-error";
@@ -32,13 +34,6 @@ export interface ReceiverSummary {
   url: string;
   /** Where this connection's hooks deliver: the receiver URL, or the relay's URL for it. */
   deliveryUrl: string;
-}
-
-/** One entry of the relay's receivers file (`sg-webhooks serve --receivers FILE`). */
-export interface RelayReceiver {
-  uuid: string;
-  codeHostKind: CodeHostKind;
-  secrets: string[];
 }
 
 /**
@@ -87,7 +82,7 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
 
     this.receivers = pulumi.all(summaries);
     this.relayReceiversFile = declaration.relayUrl
-      ? pulumi.secret(pulumi.all(relayEntries).apply((list) => JSON.stringify(list, null, 2)))
+      ? pulumi.secret(pulumi.all(relayEntries).apply(formatReceiversFile))
       : pulumi.output(undefined);
     this.registerOutputs({ receivers: this.receivers, relayReceiversFile: this.relayReceiversFile });
   }

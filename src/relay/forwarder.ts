@@ -7,12 +7,12 @@ import { backoffDelay, excerpt, retryAfterMs } from "../../providers/http";
 import { signatureHeaders } from "../ingest";
 import { classify, type Outcome } from "./classify";
 import type { RelayMetrics } from "./metrics";
-import type { Receiver } from "./receivers";
+import type { RelayReceiver } from "./receivers-file";
 import type { AttemptResult, DeliveryStore, StoredDelivery } from "./store";
 
 export interface ForwarderOptions {
   readonly store: DeliveryStore;
-  readonly receiver: (uuid: string) => Receiver | undefined;
+  readonly receiver: (uuid: string) => RelayReceiver | undefined;
   /** Sourcegraph's URL; deliveries go to `<forwardTo>/.api/webhooks/<uuid>`. */
   readonly forwardTo: string;
   readonly metrics: RelayMetrics;

@@ -5,7 +5,14 @@ export { createMetrics, type RelayMetrics } from "./metrics";
 export { createNodeHandler } from "./node-adapter";
 export { parseDuration, parseHttpUrl, parseListen, parsePositiveInt } from "./options";
 export { type Answer, acceptDelivery, resolveReceiver } from "./receive";
-export { checkSigned, loadReceiversFile, parseReceivers, type Receiver, ReceiverRegistry } from "./receivers";
+export { checkSigned, loadReceiversFile, ReceiverRegistry } from "./receivers";
+export {
+  formatReceiversFile,
+  parseReceivers,
+  RECEIVERS_FILE_SHAPE,
+  type RelayReceiver,
+  receiversFileSchema,
+} from "./receivers-file";
 export {
   DEFAULT_MAX_BODY_BYTES,
   type ReceiverSource,

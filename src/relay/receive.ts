@@ -14,7 +14,7 @@ import {
   verifyHeaders,
 } from "../ingest";
 import type { RelayMetrics } from "./metrics";
-import type { Receiver } from "./receivers";
+import type { RelayReceiver } from "./receivers-file";
 import { repeatedHeader } from "./repeated-headers";
 import type { AddResult, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
 
@@ -26,7 +26,7 @@ export interface Answer {
 
 export interface ReceiveDeps {
   readonly store: DeliveryStore;
-  readonly receiver: (uuid: string) => Receiver | undefined;
+  readonly receiver: (uuid: string) => RelayReceiver | undefined;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   /** Called with each delivery once it is committed (not with redeliveries dropped as duplicates). */
@@ -34,7 +34,7 @@ export interface ReceiveDeps {
 }
 
 /** Step 1 of Sourcegraph's router: the UUID from the path, then the receiver (400, 404). */
-export function resolveReceiver(deps: ReceiveDeps, rawUuid: string): Receiver | Answer {
+export function resolveReceiver(deps: ReceiveDeps, rawUuid: string): RelayReceiver | Answer {
   if (rawUuid === "") {
     deps.metrics.rejected.inc({ reason: "malformed_uuid" });
     return { status: 400, message: messages.MISSING_UUID };
@@ -65,7 +65,7 @@ export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefi
  */
 export function checkHeaders(
   deps: ReceiveDeps,
-  receiver: Receiver,
+  receiver: RelayReceiver,
   headers: DistinctHeaders,
 ): Answer | "sender_verified" | "body_decides" {
   const kind = receiver.codeHostKind;
@@ -94,7 +94,7 @@ export function checkHeaders(
 
 function refused(
   deps: ReceiveDeps,
-  receiver: Receiver,
+  receiver: RelayReceiver,
   headers: DeliveryHeaders,
   answer: Answer,
   reason: string,
@@ -115,7 +115,7 @@ function refused(
  */
 export async function acceptDelivery(
   deps: ReceiveDeps,
-  receiver: Receiver,
+  receiver: RelayReceiver,
   headers: DeliveryHeaders,
   body: Uint8Array,
 ): Promise<Answer> {

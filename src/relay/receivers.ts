@@ -1,46 +1,9 @@
 // The receivers the relay serves: uuid, code host kind and secrets (secrets[0] is the one
 // Sourcegraph holds), from a JSON file or from Sourcegraph's GraphQL API.
 import { readFileSync, statSync } from "node:fs";
-import { z } from "zod";
-import { CODE_HOST_KINDS, type CodeHostKind, parseUuid } from "../ingest";
+import { parseReceivers, RECEIVERS_FILE_SHAPE, type RelayReceiver } from "./receivers-file";
 
-export interface Receiver {
-  /** Canonical form: lowercase, dashed. */
-  readonly uuid: string;
-  readonly codeHostKind: CodeHostKind;
-  /** Valid secrets, the current one (the one Sourcegraph holds) first. Empty: unsigned. */
-  readonly secrets: readonly string[];
-}
-
-const entry = z.object({
-  uuid: z.string().refine((v) => parseUuid(v) !== undefined, { message: "not a UUID" }),
-  codeHostKind: z.enum(CODE_HOST_KINDS),
-  secrets: z.array(z.string().min(1, { message: "a secret must not be empty" })),
-});
-const fileSchema = z.array(entry);
-
-/** Validates a receivers list (the file's content, parsed), with messages that point at the entry. */
-export function parseReceivers(value: unknown, where: string): Receiver[] {
-  const result = fileSchema.safeParse(value);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => {
-      const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-      return `${path || "(top level)"}: ${i.message}`;
-    });
-    throw new Error(
-      `${where}: ${problems.join("; ")} (expected [{"uuid": "...", "codeHostKind": "GITHUB|GITLAB|BITBUCKETSERVER|BITBUCKETCLOUD", "secrets": ["..."]}])`,
-    );
-  }
-  const seen = new Set<string>();
-  return result.data.map((r, i) => {
-    const uuid = parseUuid(r.uuid)!;
-    if (seen.has(uuid)) throw new Error(`${where}: [${i}].uuid: ${uuid} is listed twice`);
-    seen.add(uuid);
-    return { uuid, codeHostKind: r.codeHostKind, secrets: r.secrets };
-  });
-}
-
-export function loadReceiversFile(path: string): Receiver[] {
+export function loadReceiversFile(path: string): RelayReceiver[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -59,7 +22,7 @@ export function loadReceiversFile(path: string): Receiver[] {
   if (receivers.length === 0) {
     // Every delivery would be answered 404: a relay that can accept nothing is a mistake.
     throw new Error(
-      `the receivers file ${path} lists no receivers, so the relay could accept no delivery; add them ([{"uuid": "...", "codeHostKind": "GITHUB|GITLAB|BITBUCKETSERVER|BITBUCKETCLOUD", "secrets": ["..."]}]), or read them from Sourcegraph with --sourcegraph-url`,
+      `the receivers file ${path} lists no receivers, so the relay could accept no delivery; add them (${RECEIVERS_FILE_SHAPE}), or read them from Sourcegraph with --sourcegraph-url`,
     );
   }
   return receivers;
@@ -94,7 +57,7 @@ function withoutExcerpt(message: string): string {
 }
 
 /** Refuses receivers without a secret unless unsigned deliveries were explicitly allowed. */
-export function checkSigned(receivers: readonly Receiver[], allowUnsigned: boolean): void {
+export function checkSigned(receivers: readonly RelayReceiver[], allowUnsigned: boolean): void {
   if (allowUnsigned) return;
   const unsigned = receivers.filter((r) => r.secrets.length === 0);
   if (unsigned.length > 0) {
@@ -106,17 +69,17 @@ export function checkSigned(receivers: readonly Receiver[], allowUnsigned: boole
 
 /** The live set of receivers, replaced as a whole on refresh. */
 export class ReceiverRegistry {
-  private byUuid = new Map<string, Receiver>();
+  private byUuid = new Map<string, RelayReceiver>();
 
-  constructor(receivers: readonly Receiver[] = []) {
+  constructor(receivers: readonly RelayReceiver[] = []) {
     this.replace(receivers);
   }
 
-  get(uuid: string): Receiver | undefined {
+  get(uuid: string): RelayReceiver | undefined {
     return this.byUuid.get(uuid);
   }
 
-  list(): Receiver[] {
+  list(): RelayReceiver[] {
     return [...this.byUuid.values()];
   }
 
@@ -124,7 +87,7 @@ export class ReceiverRegistry {
     return this.byUuid.size;
   }
 
-  replace(receivers: readonly Receiver[]): void {
+  replace(receivers: readonly RelayReceiver[]): void {
     this.byUuid = new Map(receivers.map((r) => [r.uuid, r]));
   }
 }

@@ -12,13 +12,8 @@ import { lockDataDir } from "./lock";
 import { createMetrics, type RelayMetrics } from "./metrics";
 import { createNodeHandler } from "./node-adapter";
 import { parseSourcegraphUrl } from "./options";
-import {
-  checkSigned,
-  loadReceiversFile,
-  type Receiver,
-  ReceiverRegistry,
-  receiversFileExposure,
-} from "./receivers";
+import { checkSigned, loadReceiversFile, ReceiverRegistry, receiversFileExposure } from "./receivers";
+import type { RelayReceiver } from "./receivers-file";
 import { fetchReceivers, RotationMemory } from "./sourcegraph-receivers";
 import type { DeliveryStore } from "./store";
 import { ThreadedStore } from "./threaded-store";
@@ -26,7 +21,7 @@ import { weakSecretWarner } from "./weak-secrets";
 
 export type ReceiverSource =
   | { readonly file: string }
-  | { readonly list: readonly Receiver[] }
+  | { readonly list: readonly RelayReceiver[] }
   | {
       readonly sourcegraph: {
         readonly url: string;
@@ -109,7 +104,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   const warnWeakSecrets = weakSecretWarner(logger);
   const load = async (atStart: boolean): Promise<void> => {
     const src = o.receivers;
-    let list: Receiver[];
+    let list: RelayReceiver[];
     if ("file" in src) {
       list = loadReceiversFile(src.file);
       const exposed = receiversFileExposure(src.file);

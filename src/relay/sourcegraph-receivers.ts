@@ -4,7 +4,7 @@ import { redact } from "../../providers/http";
 import { isCodeHostKind } from "../../providers/shared/code-host-kind";
 import { listReceivers, SourcegraphError } from "../../providers/sourcegraph";
 import { parseUuid } from "../ingest";
-import type { Receiver } from "./receivers";
+import type { RelayReceiver } from "./receivers-file";
 
 export interface SourcegraphSource {
   readonly endpoint: string;
@@ -14,7 +14,7 @@ export interface SourcegraphSource {
 /** Every receiver of a kind the relay handles; the others (AZUREDEVOPS) are reported in `skipped`. */
 export async function fetchReceivers(
   src: SourcegraphSource,
-): Promise<{ receivers: Receiver[]; skipped: string[] }> {
+): Promise<{ receivers: RelayReceiver[]; skipped: string[] }> {
   const endpoint = src.endpoint.replace(/\/+$/, "");
   let nodes: Awaited<ReturnType<typeof listReceivers>>;
   try {
@@ -22,7 +22,7 @@ export async function fetchReceivers(
   } catch (err) {
     throw inRelayTerms(err, endpoint, src.accessToken);
   }
-  const receivers: Receiver[] = [];
+  const receivers: RelayReceiver[] = [];
   const skipped: string[] = [];
   for (const n of nodes) {
     const uuid = parseUuid(n.uuid);
@@ -82,7 +82,7 @@ export class RotationMemory {
 
   constructor(private readonly graceMs: number) {}
 
-  apply(fresh: readonly Receiver[], now: number): Receiver[] {
+  apply(fresh: readonly RelayReceiver[], now: number): RelayReceiver[] {
     return fresh.map((r) => {
       const secret = r.secrets[0];
       const before = this.current.get(r.uuid);

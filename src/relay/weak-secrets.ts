@@ -2,7 +2,7 @@
 // code host's delivery page) lets anyone try secrets offline against its HMAC; a GitLab token is
 // compared as it is. A short secret also makes redaction mangle the messages it is cut out of.
 import type { Logger } from "pino";
-import type { Receiver } from "./receivers";
+import type { RelayReceiver } from "./receivers-file";
 
 /** Webhook secrets shorter than this many characters draw a warning (never a refusal). */
 export const MIN_SECRET_LENGTH = 16;
@@ -12,7 +12,7 @@ export function isWeakSecret(secret: string): boolean {
 }
 
 /** The UUIDs of the receivers holding a secret shorter than `MIN_SECRET_LENGTH`, never the secrets. */
-export function weakSecrets(list: readonly Receiver[]): string[] {
+export function weakSecrets(list: readonly RelayReceiver[]): string[] {
   return list.filter((r) => r.secrets.some(isWeakSecret)).map((r) => r.uuid);
 }
 
@@ -20,7 +20,7 @@ export function weakSecrets(list: readonly Receiver[]): string[] {
  * A warning per receiver with a weak secret, once per process: receivers are loaded again on every
  * refresh, and the same warning every minute would drown the log.
  */
-export function weakSecretWarner(logger: Logger): (list: readonly Receiver[]) => void {
+export function weakSecretWarner(logger: Logger): (list: readonly RelayReceiver[]) => void {
   const warned = new Set<string>();
   return (list) => {
     const weak = weakSecrets(list).filter((uuid) => !warned.has(uuid));

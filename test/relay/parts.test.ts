@@ -5,11 +5,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   classify,
+  formatReceiversFile,
   loadReceiversFile,
   parseDuration,
   parseListen,
   parseReceivers,
+  type RelayReceiver,
   RotationMemory,
+  receiversFileSchema,
   SqliteStore,
   startRelay,
 } from "../../src/relay";
@@ -163,6 +166,23 @@ describe("flags and the receivers file", () => {
         "f",
       ),
     ).toThrow(/\[1\]\.uuid: .* is listed twice/);
+  });
+
+  it("the receivers file the component writes is the one serve reads: one type, one schema", () => {
+    const written: RelayReceiver[] = [
+      {
+        uuid: randomUUID(),
+        codeHostKind: "GITHUB",
+        secrets: ["current-secret-0123456789", "previous-secret-0123456"],
+      },
+      { uuid: randomUUID(), codeHostKind: "BITBUCKETCLOUD", secrets: [] },
+    ];
+    const text = formatReceiversFile(written);
+    expect(receiversFileSchema.safeParse(JSON.parse(text)).success).toBe(true);
+    expect(parseReceivers(JSON.parse(text), "f")).toEqual(written);
+    const file = join(tempDir(), "receivers.json");
+    writeFileSync(file, text, { mode: 0o600 });
+    expect(loadReceiversFile(file)).toEqual(written);
   });
 
   it("a receivers file that is not JSON is refused without quoting its text, which holds secrets", () => {

@@ -4,7 +4,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { parseUuid } from "../../ingest";
-import { DATABASE_FILE, loadReceiversFile, parseDuration, type Receiver, SqliteStore } from "../../relay";
+import {
+  DATABASE_FILE,
+  loadReceiversFile,
+  parseDuration,
+  type RelayReceiver,
+  SqliteStore,
+} from "../../relay";
 import type { DeadFilter, DeadSummary, DeliveryStore, Retarget } from "../../relay/store";
 
 /** The flags that say where the store is; every dlq command takes the same ones as `serve`. */
@@ -259,7 +265,7 @@ function retargetFrom(cmd: Command, value: string, receiversFile: string | undef
       "--to-receiver needs --receivers FILE (the file serve reads): the receiver must be one the relay serves, and its code host kind must be the dead letters'",
     );
   }
-  let receivers: Receiver[];
+  let receivers: RelayReceiver[];
   try {
     receivers = loadReceiversFile(receiversFile);
   } catch (err) {
