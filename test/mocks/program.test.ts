@@ -154,7 +154,9 @@ describe("Pulumi.yaml", () => {
     // The build (global set-up, or `npm ci` through the prepare script) emits the program there.
     expect(existsSync(path.join(ROOT, project.main))).toBe(true);
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
-    expect(pkg.files).toEqual(expect.arrayContaining(["dist", "Pulumi.yaml", "Pulumi.example.yaml"]));
+    expect(pkg.files).toEqual(
+      expect.arrayContaining(["dist/src", "dist/providers", "Pulumi.yaml", "Pulumi.example.yaml"]),
+    );
     expect(pkg.scripts.prepare).toContain("tsc");
   });
 });
