@@ -5,7 +5,13 @@ export {
   RETRYABLE_STATUSES,
   retryAfterMs,
 } from "./backoff";
-export { AmbiguousRequestError, ConnectionError, HttpError } from "./errors";
+export {
+  AmbiguousRequestError,
+  type ConnectionAttempts,
+  ConnectionError,
+  type ConnectionFailure,
+  HttpError,
+} from "./errors";
 export { HostLimiter, limiterFor, sleep, type Ticket } from "./limiter";
 export { excerpt, MAX_REDACTED_CHARS, REDACTED, redact } from "./redact";
 export {

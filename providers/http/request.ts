@@ -6,7 +6,7 @@ import {
   RETRYABLE_STATUSES,
   retryAfterMs,
 } from "./backoff";
-import { AmbiguousRequestError, ConnectionError } from "./errors";
+import { AmbiguousRequestError, type ConnectionAttempts, ConnectionError } from "./errors";
 import { limiterFor, sleep, type Ticket } from "./limiter";
 import { redact } from "./redact";
 
@@ -120,21 +120,21 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
         throw new AmbiguousRequestError(
           `${where} did not answer ${req.method} ${url.pathname} (${code}: ${detail}); it may have been processed`,
           url.href,
-          err,
+          { cause: err },
         );
       }
       if (last) {
-        const what =
+        const failure: ConnectionAttempts =
           code === "ETIMEDOUT"
-            ? `timed out after ${timeoutMs} ms`
+            ? { reason: "timeout", what: `timed out after ${timeoutMs} ms`, attempts: attempt + 1 }
             : code === "ECONNREFUSED"
-              ? "refused the connection"
-              : `could not be reached (${code}: ${detail})`;
-        throw new ConnectionError(
-          `${where} ${what} after ${attempt + 1} attempt(s); check the URL and that the server is up`,
-          url.href,
-          err,
-        );
+              ? { reason: "refused", what: "refused the connection", attempts: attempt + 1 }
+              : {
+                  reason: "unreachable",
+                  what: `could not be reached (${code}: ${detail})`,
+                  attempts: attempt + 1,
+                };
+        throw new ConnectionError(where, url.href, failure, { cause: err });
       }
       await sleep(backoffDelay(attempt, policy));
       continue;

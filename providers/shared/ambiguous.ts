@@ -15,7 +15,7 @@ async function createOnceMore<T>(create: () => Promise<T>, identity: string): Pr
     throw new AmbiguousRequestError(
       `${err.message}. This was the second try: the next \`pulumi up\` looks again and adopts what was made (${identity})`,
       err.url,
-      err,
+      { cause: err },
     );
   }
 }

@@ -66,10 +66,9 @@ export async function graphql<T>(
     });
   } catch (err) {
     if (err instanceof ConnectionError) {
-      const why = err.message.replace(`Sourcegraph at ${new URL(conn.endpoint).origin} `, "");
       throw new SourcegraphError(
         clean(
-          `Cannot reach Sourcegraph at ${conn.endpoint}: ${why} (set sourcegraph.endpoint or SRC_ENDPOINT; an existing receiver uses the endpoint stored in the state)`,
+          `Cannot reach Sourcegraph at ${conn.endpoint}: ${err.summary} (set sourcegraph.endpoint or SRC_ENDPOINT; an existing receiver uses the endpoint stored in the state)`,
         ),
         "unreachable",
         { cause: err },

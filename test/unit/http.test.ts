@@ -89,6 +89,9 @@ describe("send", () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(AmbiguousRequestError);
     expect(api.hits()).toBe(1);
+    // What the socket said is kept as the standard `cause`.
+    expect(err.cause).toBeInstanceOf(Error);
+    expect(err.url).toBe(`${api.url}/`);
   });
 
   it("replays an idempotent request whose connection dropped", async () => {
@@ -113,6 +116,14 @@ describe("send", () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.message).toContain(`Sourcegraph at ${url} refused the connection`);
     expect(err.message).not.toContain("tok-very-secret");
+    // The failure as data: a caller words its own message with `summary`, and branches on `reason`.
+    expect(err.reason).toBe("refused");
+    expect(err.attempts).toBe(fast.attempts);
+    expect(err.summary).toBe(
+      `refused the connection after ${fast.attempts} attempt(s); check the URL and that the server is up`,
+    );
+    expect(err.message).toBe(`Sourcegraph at ${url} ${err.summary}`);
+    expect((err.cause as { code?: string }).code).toBe("ECONNREFUSED");
   });
 
   it("times out each attempt", async () => {
@@ -128,5 +139,7 @@ describe("send", () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.message).toContain("timed out after 100 ms after 2 attempt(s)");
+    expect(err.reason).toBe("timeout");
+    expect(err.attempts).toBe(2);
   });
 });
