@@ -78,6 +78,13 @@ export interface FakeServer {
   clearFaults(): void;
   /** Requests that reached the handler and changed nothing but reads: everything but GET. */
   writes(): LoggedRequest[];
+  /**
+   * An outage: stops listening, so connections are refused (ECONNREFUSED) until
+   * `acceptConnections()` listens again on the same port and URL. Open connections are cut.
+   */
+  refuseConnections(): Promise<void>;
+  acceptConnections(): Promise<void>;
+  /** Stops for good: the port is released. */
   close(): Promise<void>;
 }
 
@@ -170,8 +177,23 @@ export async function startFakeServer(
     res.writeHead(out.status, out.headers ?? {}).end(out.body ?? "");
   });
   // Fakes must never be reachable from another machine.
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  const listen = (at: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(at, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  await listen(opts.port ?? 0);
   const { port } = server.address() as AddressInfo;
+  let closed = false;
   return {
     url: `http://127.0.0.1:${port}`,
     log,
@@ -184,11 +206,15 @@ export async function startFakeServer(
       faults.length = 0;
     },
     writes: () => log.filter((l) => l.method !== "GET"),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    refuseConnections: stop,
+    acceptConnections: async () => {
+      if (closed) throw new Error("the stand-in was closed; it cannot accept connections again");
+      if (!server.listening) await listen(port);
+    },
+    close: async () => {
+      closed = true;
+      await stop();
+    },
   };
 }
 
