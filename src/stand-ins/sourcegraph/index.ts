@@ -17,6 +17,8 @@ import {
   startFakeServer,
   text,
 } from "../server";
+import { type CodeHostConnectionRecord, insertCodeHost } from "./code-hosts";
+import { appendLog, type WebhookLogRecord } from "./logs";
 import { webhookId } from "./relay";
 import {
   type FakeDb,
@@ -28,6 +30,8 @@ import {
 } from "./resolvers";
 import { loadSchema } from "./schema";
 
+export type { CodeHostConnectionRecord } from "./code-hosts";
+export type { WebhookLogRecord } from "./logs";
 export { marshalId, webhookCursor, webhookId } from "./relay";
 export type { ReceiverRecord, Toggles } from "./resolvers";
 export { olderThan55 } from "./resolvers";
@@ -75,6 +79,8 @@ export interface SourcegraphFakeOptions {
   omitFields?: readonly string[];
   /** `node(id:)` on a deleted webhook: the resolver's error (default) or null. */
   nodeNotFound?: "error" | "null";
+  /** Site config `webhook.logging.enabled` (default true, Sourcegraph's default without encryption keys). */
+  webhookLogging?: boolean;
   /** Latency and rate limit of the shared plumbing (../server.ts). */
   network?: NetworkOptions;
 }
@@ -92,6 +98,18 @@ export interface SourcegraphFake extends FakeServer {
   }): ReceiverRecord;
   /** Deletes a receiver outside Pulumi. */
   remove(idOrUuid: string): boolean;
+  /** Adds a code host connection (Site admin > Code host connections) for a code host URL, or with a whole JSONC config. */
+  addCodeHostConnection(fields: {
+    kind: string;
+    url?: string;
+    displayName?: string;
+    config?: string;
+  }): CodeHostConnectionRecord;
+  /** Deletes a code host connection by relay ID or by its config's url (compared as written). */
+  removeCodeHostConnection(idOrUrl: string): boolean;
+  codeHostConnections(): CodeHostConnectionRecord[];
+  /** What `webhookLogs` reads, oldest first (nothing is recorded while `toggles.webhookLogging` is false). */
+  webhookLogs(): WebhookLogRecord[];
   readonly deliveries: Delivery[];
   readonly toggles: Toggles;
   readonly tokens: Record<string, TokenOwner>;
@@ -123,7 +141,10 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
       version: opts.version ?? "5.5.0",
       nodeNotFound: opts.nodeNotFound ?? "error",
       externalURL: "",
+      webhookLogging: opts.webhookLogging ?? true,
     },
+    logs: { rows: [], nextId: 1 },
+    codeHosts: { rows: new Map(), nextId: 1 },
   };
   const root = rootValue(db);
   const deliveries: Delivery[] = [];
@@ -177,16 +198,18 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
   // cmd/frontend/webhooks/webhooks.go: the UUID, the receiver, then its code host's handler, which
   // checks the signature (or GitLab's token) with the receiver's secret and reads the event type.
   // The handlers' decisions are the project's own ingest, which mirrors them.
-  const deliveryEndpoint = async (req: FakeRequest, raw: string): Promise<FakeResponse> => {
-    if (req.method !== "POST") return text(405, "Method Not Allowed\n");
-    if (raw === "") return text(400, `${messages.MISSING_UUID}\n`);
+  const answerDelivery = async (
+    req: FakeRequest,
+    raw: string,
+  ): Promise<{ status: number; message: string; receiver?: ReceiverRecord }> => {
+    if (raw === "") return { status: 400, message: messages.MISSING_UUID };
     const uuid = parseUuid(raw);
-    if (uuid === undefined) return text(400, `${messages.unparsableUuid(raw)}\n`);
+    if (uuid === undefined) return { status: 400, message: messages.unparsableUuid(raw) };
     const record = [...db.receivers.values()].find((r) => r.uuid === uuid);
     const received = { uuid, headers: req.headers, body: req.body, receivedAt: new Date() };
     if (!record) {
       deliveries.push({ ...received, secretChecked: false, status: 404, message: messages.UNKNOWN_RECEIVER });
-      return text(404, `${messages.UNKNOWN_RECEIVER}\n`);
+      return { status: 404, message: messages.UNKNOWN_RECEIVER };
     }
     const verdict = await verifyDelivery({
       kind: record.codeHostKind as CodeHostKind,
@@ -205,8 +228,35 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
       secretChecked: Boolean(record.secret),
       ...answer,
     });
-    if (answer.status === 200 || answer.status === 204) return { status: answer.status };
-    return text(answer.status, `${answer.message}\n`);
+    return { status: answer.status, message: answer.message, receiver: record };
+  };
+
+  const deliveryEndpoint = async (req: FakeRequest, raw: string): Promise<FakeResponse> => {
+    if (req.method !== "POST") return text(405, "Method Not Allowed\n");
+    const { status, message, receiver } = await answerDelivery(req, raw);
+    // Go's http.Error for a refusal; an accepted delivery (and GitLab's 204) has no body.
+    const out: FakeResponse =
+      status === 200 || status === 204
+        ? { status }
+        : {
+            status,
+            headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+            body: `${message}\n`,
+          };
+    // LogMiddleware: every request to the route while logging is on, matched to a receiver or not.
+    if (db.toggles.webhookLogging) {
+      appendLog(db.logs, {
+        webhookId: receiver?.dbId ?? null,
+        method: req.method,
+        url: req.path,
+        headers: req.headers,
+        body: req.body,
+        status,
+        responseHeaders: out.headers ?? {},
+        responseBody: typeof out.body === "string" ? out.body : "",
+      });
+    }
+    return out;
   };
 
   const server = await startFakeServer(
@@ -233,9 +283,24 @@ export async function startSourcegraphFake(opts: SourcegraphFakeOptions = {}): P
       const r = lookup(key);
       return r ? db.receivers.delete(r.dbId) : false;
     },
+    addCodeHostConnection: (fields: { kind: string; url?: string; displayName?: string; config?: string }) =>
+      insertCodeHost(db.codeHosts, fields),
+    removeCodeHostConnection: (key: string) => {
+      const row = [...db.codeHosts.rows.values()].find(
+        (r) => r.id === key || r.config.includes(JSON.stringify(key)),
+      );
+      return row ? db.codeHosts.rows.delete(row.dbId) : false;
+    },
+    codeHostConnections: () => [...db.codeHosts.rows.values()].sort((a, b) => a.dbId - b.dbId),
+    webhookLogs: () => [...db.logs.rows],
     reset: () => {
       db.receivers.clear();
       db.nextId = 1;
+      db.logs.rows.length = 0;
+      db.logs.nextId = 1;
+      db.codeHosts.rows.clear();
+      db.codeHosts.nextId = 1;
+      db.toggles.webhookLogging = opts.webhookLogging ?? true;
       deliveries.length = 0;
       operations.length = 0;
       db.toggles.version = opts.version ?? "5.5.0";

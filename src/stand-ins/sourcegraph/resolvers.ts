@@ -3,6 +3,8 @@
 // webhooks.go, internal/database/webhooks.go and cmd/frontend/internal/repos/webhooks/resolvers/
 // (resolver.go and its resolver_test.go).
 import { randomUUID } from "node:crypto";
+import { type CodeHostStore, queryCodeHosts } from "./code-hosts";
+import { type LogStore, queryLogs, type WebhookLogsArgs } from "./logs";
 import { goNormalizeBaseUrl } from "./normalize";
 import { parseWebhookCursor, webhookCursor, webhookId, webhookNumber } from "./relay";
 
@@ -34,12 +36,16 @@ export interface Toggles {
   nodeNotFound: "error" | "null";
   /** `Webhook.url` is built from this (Sourcegraph's `externalURL`); the fake's own URL by default. */
   externalURL: string;
+  /** Site config `webhook.logging.enabled`: while false, deliveries leave no webhook log. Default true. */
+  webhookLogging: boolean;
 }
 
 export interface FakeDb {
   receivers: Map<number, ReceiverRecord>;
   nextId: number;
   toggles: Toggles;
+  logs: LogStore;
+  codeHosts: CodeHostStore;
 }
 
 export function olderThan55(version: string): boolean {
@@ -99,8 +105,8 @@ const emptyConnection = () => ({
   pageInfo: { endCursor: null, hasNextPage: false },
 });
 
-export function webhookObject(r: ReceiverRecord, toggles: Toggles) {
-  const url = new URL(toggles.externalURL);
+export function webhookObject(r: ReceiverRecord, db: FakeDb) {
+  const url = new URL(db.toggles.externalURL);
   // resolver.go assigns the path, so a path prefix in externalURL is dropped.
   url.pathname = `/.api/webhooks/${r.uuid}`;
   return {
@@ -116,7 +122,7 @@ export function webhookObject(r: ReceiverRecord, toggles: Toggles) {
     updatedAt: r.updatedAt,
     createdBy: userObject(r.createdBy),
     updatedBy: userObject(r.updatedBy),
-    webhookLogs: emptyConnection,
+    webhookLogs: (args: WebhookLogsArgs) => queryLogs(db.logs, args, r.dbId),
   };
 }
 
@@ -159,7 +165,7 @@ export function rootValue(db: FakeDb) {
         if (db.toggles.nodeNotFound === "null") return null;
         throw new Error(`webhook with ID ${n} not found`);
       }
-      return webhookObject(record, db.toggles);
+      return webhookObject(record, db);
     },
 
     webhooks: (args: { first?: number | null; after?: string | null; kind?: string | null }, ctx: Ctx) => {
@@ -178,19 +184,21 @@ export function rootValue(db: FakeDb) {
         args.first === undefined || args.first === null ? rows : rows.slice(0, Math.max(0, args.first));
       const next = limited.length < rows.length ? rows[limited.length] : undefined;
       return {
-        nodes: limited.map((r) => webhookObject(r, db.toggles)),
+        nodes: limited.map((r) => webhookObject(r, db)),
         totalCount: rows.length,
         pageInfo: { hasNextPage: next !== undefined, endCursor: next ? webhookCursor(next.dbId) : null },
       };
     },
 
-    webhookLogs: (_args: unknown, ctx: Ctx) => {
+    webhookLogs: (args: WebhookLogsArgs, ctx: Ctx) => {
       requireAdmin(ctx);
-      return emptyConnection();
+      return queryLogs(db.logs, args);
     },
-    externalServices: (_args: unknown, ctx: Ctx) => {
+    externalServices: (args: { first?: number | null; after?: string | null }, ctx: Ctx) => {
+      // CheckExternalServiceAccess: site admins only, for connections outside a namespace.
       requireAdmin(ctx);
-      return emptyConnection();
+      // The deprecated ExternalService.webhookLogs: receivers made under Incoming webhooks log none here.
+      return queryCodeHosts(db.codeHosts, args, emptyConnection);
     },
     codeHosts: (_args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);
@@ -206,7 +214,7 @@ export function rootValue(db: FakeDb) {
       normalizeUrn(args.codeHostURN);
       // store.Create: without an encryption key an empty secret encrypts to nothing.
       if (args.secret === "") throw new Error("empty secret and key provided");
-      return webhookObject(insertReceiver(db, args, ctx.user), db.toggles);
+      return webhookObject(insertReceiver(db, args, ctx.user), db);
     },
 
     updateWebhook: (
@@ -233,7 +241,7 @@ export function rootValue(db: FakeDb) {
       if (args.secret !== undefined && args.secret !== null) record.secret = args.secret;
       record.updatedAt = now();
       record.updatedBy = ctx.user;
-      return webhookObject(record, db.toggles);
+      return webhookObject(record, db);
     },
 
     deleteWebhook: (args: { id: string }, ctx: Ctx) => {
