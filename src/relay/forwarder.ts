@@ -6,6 +6,7 @@ import { Agent, request } from "undici";
 import { backoffDelay, excerpt, retryAfterMs } from "../../providers/http";
 import { signatureHeaders } from "../ingest";
 import { classify, type Outcome } from "./classify";
+import { RELAY_DEFAULTS } from "./defaults";
 import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
 import type { AttemptResult, DeliveryStore, StoredDelivery } from "./store";
@@ -158,7 +159,7 @@ export class Forwarder {
     // Those in flight are left out: their retry time has passed, and a finished forward wakes the
     // forwarder anyway. Counting them armed a 0 ms timer again and again while they were sent.
     const next = await this.o.store.nextDueAt(new Set([...this.inflight.keys(), ...this.handedOver.keys()]));
-    const poll = this.o.pollMs ?? 1000;
+    const poll = this.o.pollMs ?? RELAY_DEFAULTS.poll.ms;
     this.arm(next === undefined ? poll : Math.min(poll, Math.max(0, next - Date.now())));
   }
 
@@ -283,7 +284,7 @@ export class Forwarder {
           { ...log, status, error, attempts: d.attempts + 1, retryInMs: wait },
           "forwarding failed; will retry",
         );
-        this.arm(Math.min(wait, this.o.pollMs ?? 1000));
+        this.arm(Math.min(wait, this.o.pollMs ?? RELAY_DEFAULTS.poll.ms));
         return;
       }
     }

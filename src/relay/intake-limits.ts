@@ -1,5 +1,7 @@
 // What a request that is not yet verified may cost the relay (DESIGN section 14): the bytes held
-// by unverified bodies, the open connections, and how slowly a body may arrive.
+// by unverified bodies, the open connections, and how slowly a body may arrive. Their defaults are
+// in RELAY_DEFAULTS.
+import { RELAY_DEFAULTS } from "./defaults";
 
 export interface IntakeLimits {
   /** Bytes held at once by bodies whose signature is not yet checked; beyond it, 503 with Retry-After. */
@@ -12,15 +14,6 @@ export interface IntakeLimits {
   readonly minBodyRateGraceMs: number;
 }
 
-export const INTAKE_DEFAULTS = Object.freeze({
-  maxUnverifiedBytes: 64 * 1024 * 1024,
-  maxConnections: 1024,
-  // Lenient: a genuine delivery's body comes in one go from a data centre. Node's request timeout
-  // (60 s for the whole request) is stricter for a large body.
-  minBodyRate: 10 * 1024,
-  minBodyRateGraceMs: 5000,
-} satisfies IntakeLimits);
-
 /** Seconds a client refused for the unverified byte budget is asked to wait. */
 export const BUDGET_RETRY_AFTER_SECONDS = 1;
 
@@ -30,10 +23,10 @@ export const BUDGET_RETRY_AFTER_SECONDS = 1;
  */
 export function resolveIntakeLimits(given: Partial<IntakeLimits>, maxBodyBytes: number): IntakeLimits {
   const limits = {
-    maxUnverifiedBytes: given.maxUnverifiedBytes ?? INTAKE_DEFAULTS.maxUnverifiedBytes,
-    maxConnections: given.maxConnections ?? INTAKE_DEFAULTS.maxConnections,
-    minBodyRate: given.minBodyRate ?? INTAKE_DEFAULTS.minBodyRate,
-    minBodyRateGraceMs: given.minBodyRateGraceMs ?? INTAKE_DEFAULTS.minBodyRateGraceMs,
+    maxUnverifiedBytes: given.maxUnverifiedBytes ?? RELAY_DEFAULTS.maxUnverifiedBytes,
+    maxConnections: given.maxConnections ?? RELAY_DEFAULTS.maxConnections,
+    minBodyRate: given.minBodyRate ?? RELAY_DEFAULTS.minBodyRate,
+    minBodyRateGraceMs: given.minBodyRateGraceMs ?? RELAY_DEFAULTS.minBodyRateGraceMs,
   };
   for (const [name, flag] of [
     ["maxUnverifiedBytes", "--max-unverified-bytes"],

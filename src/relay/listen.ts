@@ -3,16 +3,15 @@
 // expect to be in use.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { RELAY_DEFAULTS } from "./defaults";
 
 export type ListenerName = "main" | "admin";
-
-export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9464";
 
 const ROLE: Record<ListenerName, { flag: string; what: string }> = {
   main: { flag: "--listen", what: "the listener for deliveries (and /healthz, /readyz)" },
   admin: {
     flag: "--admin-listen",
-    what: `the metrics listener, which the relay opens on ${DEFAULT_ADMIN_LISTEN} unless told otherwise`,
+    what: `the metrics listener, which the relay opens on ${RELAY_DEFAULTS.adminListen} unless told otherwise`,
   },
 };
 

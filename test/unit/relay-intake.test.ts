@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { BodyRateWatch, type WatchedBody } from "../../src/relay/body-rate";
 import { ByteBudget } from "../../src/relay/byte-budget";
-import { INTAKE_DEFAULTS, resolveIntakeLimits } from "../../src/relay/intake-limits";
+import { RELAY_DEFAULTS } from "../../src/relay/defaults";
+import { resolveIntakeLimits } from "../../src/relay/intake-limits";
 import { repeatedHeader } from "../../src/relay/repeated-headers";
 
 describe("ByteBudget", () => {
@@ -86,7 +87,7 @@ describe("resolveIntakeLimits", () => {
       minBodyRate: 10 * 1024,
       minBodyRateGraceMs: 5000,
     });
-    expect(INTAKE_DEFAULTS.maxUnverifiedBytes).toBe(67108864);
+    expect(RELAY_DEFAULTS.maxUnverifiedBytes).toBe(67108864);
   });
 
   it("refuses a budget below the body limit and bounds that are not positive integers, naming the flag", () => {

@@ -2,15 +2,13 @@
 import type { Command } from "commander";
 import pino from "pino";
 import {
-  DEFAULT_MAX_BODY_BYTES,
+  RELAY_DEFAULTS as DEFAULTS,
   parseDuration,
   parseListen,
   parsePositiveInt,
   type ReceiverSource,
   startRelay,
 } from "../../relay";
-import { INTAKE_DEFAULTS } from "../../relay/intake-limits";
-import { DEFAULT_ADMIN_LISTEN } from "../../relay/listen";
 import { LOG_LEVELS, parseLogLevel, parseSourcegraphUrl } from "../../relay/options";
 
 interface ServeFlags {
@@ -45,7 +43,7 @@ export function registerServe(program: Command): void {
     )
     .requiredOption("--forward-to <url>", "Sourcegraph's URL; deliveries go to <url>/.api/webhooks/<uuid>")
     .requiredOption("--data-dir <dir>", "where the relay keeps its SQLite store (one relay per directory)")
-    .option("--listen <host:port>", "where code hosts deliver (and /healthz, /readyz)", "127.0.0.1:8080")
+    .option("--listen <host:port>", "where code hosts deliver (and /healthz, /readyz)", DEFAULTS.listen)
     .option(
       "--receivers <file>",
       'JSON: [{"uuid", "codeHostKind", "secrets": [..]}]; secrets[0] is the one Sourcegraph holds',
@@ -54,50 +52,58 @@ export function registerServe(program: Command): void {
       "--sourcegraph-url <url>",
       "read the receivers from Sourcegraph's API instead (token in SRC_ACCESS_TOKEN)",
     )
-    .option("--refresh-interval <duration>", "how often to re-read receivers from Sourcegraph", "60s")
+    .option(
+      "--refresh-interval <duration>",
+      "how often to re-read receivers from Sourcegraph",
+      DEFAULTS.refreshInterval.text,
+    )
     .option(
       "--rotation-grace <duration>",
       "how long a secret replaced in Sourcegraph stays valid at the relay",
-      "1h",
+      DEFAULTS.rotationGrace.text,
     )
     .option(
       "--admin-listen <host:port>",
       "Prometheus /metrics listener ('off' to disable)",
-      DEFAULT_ADMIN_LISTEN,
+      DEFAULTS.adminListen,
     )
     .option("--allow-unsigned", "serve receivers that have no secret (anyone can then send deliveries)")
-    .option("--max-body-bytes <n>", "larger deliveries are answered 413", String(DEFAULT_MAX_BODY_BYTES))
+    .option("--max-body-bytes <n>", "larger deliveries are answered 413", String(DEFAULTS.maxBodyBytes))
     .option(
       "--max-unverified-bytes <n>",
       "bytes all request bodies not yet verified may hold at once; beyond it, 503 with Retry-After",
-      String(INTAKE_DEFAULTS.maxUnverifiedBytes),
+      String(DEFAULTS.maxUnverifiedBytes),
     )
     .option(
       "--max-connections <n>",
       "open connections on --listen; more are closed at once",
-      String(INTAKE_DEFAULTS.maxConnections),
+      String(DEFAULTS.maxConnections),
     )
     .option(
       "--min-body-rate <bytes-per-second>",
-      `a request body slower than this on average (after its first ${INTAKE_DEFAULTS.minBodyRateGraceMs / 1000} s) is ended`,
-      String(INTAKE_DEFAULTS.minBodyRate),
+      `a request body slower than this on average (after its first ${DEFAULTS.minBodyRateGraceMs / 1000} s) is ended`,
+      String(DEFAULTS.minBodyRate),
     )
     .option(
       "--max-age <duration>",
       "how long a delivery is retried before it goes to the dead-letter store",
-      "24h",
+      DEFAULTS.maxAge.text,
     )
-    .option("--retry-base <duration>", "first retry delay (doubles, with jitter)", "1s")
-    .option("--retry-max-delay <duration>", "longest delay between two attempts", "5m")
-    .option("--forward-timeout <duration>", "timeout of one forwarding request", "30s")
-    .option("--concurrency <n>", "deliveries forwarded at once", "8")
-    .option("--dedupe-window <duration>", "how long delivery IDs are remembered to drop redeliveries", "7d")
+    .option("--retry-base <duration>", "first retry delay (doubles, with jitter)", DEFAULTS.retryBase.text)
+    .option("--retry-max-delay <duration>", "longest delay between two attempts", DEFAULTS.retryMaxDelay.text)
+    .option("--forward-timeout <duration>", "timeout of one forwarding request", DEFAULTS.forwardTimeout.text)
+    .option("--concurrency <n>", "deliveries forwarded at once", String(DEFAULTS.concurrency))
+    .option(
+      "--dedupe-window <duration>",
+      "how long delivery IDs are remembered to drop redeliveries",
+      DEFAULTS.dedupeWindow.text,
+    )
     .option(
       "--shutdown-grace <duration>",
       "on SIGTERM, how long to finish requests in progress and keep forwarding what is due",
-      "10s",
+      DEFAULTS.shutdownGrace.text,
     )
-    .option("--log-level <level>", LOG_LEVELS.join(", "), "info")
+    .option("--log-level <level>", LOG_LEVELS.join(", "), DEFAULTS.logLevel)
     .action(async (flags: ServeFlags) => {
       const level = parseLogLevel(flags.logLevel, "--log-level");
       const source = receiverSource(flags);

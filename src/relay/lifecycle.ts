@@ -1,0 +1,245 @@
+// The relay's lifecycle: start (the data directory and store, the receivers, the forwarder, the
+// two listeners, the timers) and close (stop taking deliveries, finish and forward what is due
+// within the grace period, release the store). Where receivers come from is receiver-sources.ts,
+// the listeners servers.ts, every default RELAY_DEFAULTS.
+import pino, { type Logger } from "pino";
+import { BodyRateWatch } from "./body-rate";
+import { ByteBudget } from "./byte-budget";
+import { createPrivateFile, DATABASE_FILE, prepareDataDir } from "./data-dir";
+import { RELAY_DEFAULTS } from "./defaults";
+import { Forwarder } from "./forwarder";
+import { type IntakeLimits, resolveIntakeLimits } from "./intake-limits";
+import { lockDataDir } from "./lock";
+import { createMetrics, type RelayMetrics } from "./metrics";
+import { createNodeHandler } from "./node-adapter";
+import { parseSourcegraphUrl } from "./options";
+import { type ReceiverLoader, type ReceiverSource, receiverLoader } from "./receiver-sources";
+import { ReceiverRegistry } from "./receivers";
+import { type Address, createServers } from "./servers";
+import type { DeliveryStore } from "./store";
+import { ThreadedStore } from "./threaded-store";
+
+/** The relay's options; every one left out takes its value in RELAY_DEFAULTS. */
+export interface RelayOptions extends Partial<IntakeLimits> {
+  readonly listen: Address;
+  /** Undefined: no admin listener. */
+  readonly adminListen?: Address;
+  readonly forwardTo: string;
+  readonly receivers: ReceiverSource;
+  readonly dataDir: string;
+  readonly allowUnsigned?: boolean;
+  readonly maxBodyBytes?: number;
+  readonly maxAgeMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxDelayMs?: number;
+  readonly forwardTimeoutMs?: number;
+  readonly concurrency?: number;
+  /** How long a delivery ID is remembered to drop redeliveries. */
+  readonly dedupeWindowMs?: number;
+  /** How long shutdown may wait for requests in progress and keep forwarding what is due. */
+  readonly shutdownGraceMs?: number;
+  readonly logger?: Logger;
+  /** For tests: another store implementation. */
+  readonly store?: DeliveryStore;
+  /**
+   * Called when the relay can no longer store deliveries (its store's thread stopped). It has then
+   * stopped acknowledging: deliveries and /readyz are answered 503. `sg-webhooks serve` exits, so
+   * that its supervisor starts it again.
+   */
+  readonly onFatal?: (err: Error) => void;
+}
+
+export interface Relay {
+  readonly url: string;
+  readonly adminUrl: string | undefined;
+  readonly metrics: RelayMetrics;
+  readonly store: DeliveryStore;
+  readonly receivers: ReceiverRegistry;
+  readonly forwarder: Forwarder;
+  /** Re-reads the receivers (the file, or Sourcegraph). */
+  reload(): Promise<void>;
+  /** Stops taking deliveries, finishes requests and forwards what is due within the grace period, and closes. */
+  close(): Promise<void>;
+}
+
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const logger = options.logger ?? pino({ name: "sg-webhooks-relay" });
+  const maxBodyBytes = options.maxBodyBytes ?? RELAY_DEFAULTS.maxBodyBytes;
+  const intake = resolveIntakeLimits(options, maxBodyBytes);
+  // What `serve` checks, for every caller: a password in this URL would be logged below.
+  parseSourcegraphUrl(options.forwardTo, "--forward-to");
+  const { store, unlock } = await openStore(options, logger);
+
+  const registry = new ReceiverRegistry();
+  const receivers = receiverLoader(options.receivers, registry, {
+    logger,
+    allowUnsigned: options.allowUnsigned ?? false,
+  });
+  try {
+    await receivers.load(true);
+  } catch (err) {
+    await store.close();
+    unlock();
+    throw err;
+  }
+
+  const unverifiedBudget = new ByteBudget(intake.maxUnverifiedBytes);
+  const bodyRate = new BodyRateWatch(intake.minBodyRate, intake.minBodyRateGraceMs);
+  const metrics = createMetrics(
+    () => store.counts(),
+    () => unverifiedBudget.held,
+  );
+  const forwarder = new Forwarder({
+    store,
+    receiver: (uuid) => registry.get(uuid),
+    forwardTo: options.forwardTo,
+    metrics,
+    logger,
+    concurrency: options.concurrency ?? RELAY_DEFAULTS.concurrency,
+    maxAgeMs: options.maxAgeMs ?? RELAY_DEFAULTS.maxAge.ms,
+    retryBaseMs: options.retryBaseMs ?? RELAY_DEFAULTS.retryBase.ms,
+    retryMaxDelayMs: options.retryMaxDelayMs ?? RELAY_DEFAULTS.retryMaxDelay.ms,
+    timeoutMs: options.forwardTimeoutMs ?? RELAY_DEFAULTS.forwardTimeout.ms,
+  });
+
+  let ready = false;
+  if (store instanceof ThreadedStore) {
+    store.onFailure((err) => {
+      ready = false;
+      logger.fatal(
+        { err: { message: err.message } },
+        "the store's thread stopped: deliveries are refused until the relay is restarted",
+      );
+      options.onFatal?.(err);
+    });
+  }
+  const servers = createServers(
+    createNodeHandler({
+      store,
+      receiver: (uuid) => registry.get(uuid),
+      metrics,
+      logger,
+      stored: (d) => forwarder.offer(d),
+      maxBodyBytes,
+      unverifiedBudget,
+      bodyRate,
+      ready: () => ready,
+    }),
+    { metrics, maxConnections: intake.maxConnections, admin: options.adminListen !== undefined },
+  );
+  let addresses: { url: string; adminUrl: string | undefined };
+  try {
+    addresses = await servers.listen(options.listen, options.adminListen);
+  } catch (err) {
+    await store.close();
+    unlock();
+    throw err;
+  }
+
+  forwarder.start();
+  bodyRate.start();
+  const timers = startTimers(options, store, receivers, logger);
+  ready = true;
+  const { url, adminUrl } = addresses;
+  logger.info({ url, adminUrl, forwardTo: options.forwardTo, dataDir: options.dataDir }, "relay ready");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    adminUrl,
+    metrics,
+    store,
+    receivers: registry,
+    forwarder,
+    reload: () => receivers.load(false),
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        const deadline = Date.now() + (options.shutdownGraceMs ?? RELAY_DEFAULTS.shutdownGrace.ms);
+        for (const t of timers) clearInterval(t);
+        await servers.closeMain(deadline);
+        bodyRate.stop();
+        await forwarder.drain(deadline);
+        await forwarder.stop();
+        await servers.closeAdmin();
+        await store.close();
+        unlock();
+        logger.info("relay stopped");
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The store (the one given, or SQLite in the data directory, locked for this process) and how to release the lock. */
+async function openStore(
+  options: RelayOptions,
+  logger: Logger,
+): Promise<{ store: DeliveryStore; unlock: () => void }> {
+  if (options.store) return { store: options.store, unlock: () => {} };
+  openDataDir(options.dataDir, logger);
+  const unlock = lockDataDir(options.dataDir);
+  try {
+    return { store: await ThreadedStore.open(options.dataDir), unlock };
+  } catch (err) {
+    unlock();
+    throw new Error(
+      `--data-dir ${options.dataDir}: cannot open the relay's store: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** Prunes delivery IDs past the dedupe window (now and hourly) and reads Sourcegraph's receivers again on schedule. */
+function startTimers(
+  options: RelayOptions,
+  store: DeliveryStore,
+  receivers: ReceiverLoader,
+  logger: Logger,
+): NodeJS.Timeout[] {
+  const timers: NodeJS.Timeout[] = [];
+  const dedupeWindow = options.dedupeWindowMs ?? RELAY_DEFAULTS.dedupeWindow.ms;
+  const prune = () =>
+    store
+      .prune(Date.now() - dedupeWindow)
+      .catch((err) => logger.error({ err }, "pruning delivery IDs failed"));
+  void prune();
+  timers.push(setInterval(prune, RELAY_DEFAULTS.pruneInterval.ms));
+  if (receivers.refreshMs !== undefined) {
+    timers.push(
+      setInterval(() => {
+        receivers
+          .load(false)
+          .catch((err) =>
+            logger.error(
+              { err: { message: (err as Error).message } },
+              "refreshing receivers from Sourcegraph failed; keeping the last list",
+            ),
+          );
+      }, receivers.refreshMs),
+    );
+  }
+  for (const t of timers) t.unref();
+  return timers;
+}
+
+/** Creates the data directory, or makes an existing one owner-only, saying so. */
+function openDataDir(dir: string, logger: Logger): void {
+  const { tightened, sharedMode } = prepareDataDir(dir);
+  // Here rather than on the store's thread, whose errors reach this one as text only.
+  createPrivateFile(dir, DATABASE_FILE);
+  if (tightened.length > 0) {
+    logger.warn(
+      { dataDir: dir, tightened },
+      "other users could read the data directory (it holds delivery bodies): made it owner-only (directory 0700, files 0600)",
+    );
+  }
+  if (sharedMode) {
+    logger.warn(
+      { dataDir: dir, mode: sharedMode },
+      "the data directory is open to other users and holds files that are not the relay's, so it was left as it is; give the relay a directory of its own (created 0700 when missing)",
+    );
+  }
+}
