@@ -6,7 +6,7 @@ import ts from "typescript";
 import type { CodeBlock } from "./markdown";
 import { ROOT } from "./markdown";
 
-const OPTIONS: ts.CompilerOptions = {
+export const OPTIONS: ts.CompilerOptions = {
   // As the examples' tsconfig.json: a CommonJS Pulumi program compiled with nodenext.
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.NodeNext,

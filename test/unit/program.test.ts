@@ -3,21 +3,10 @@
 import * as path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { OPTIONS } from "../docs/typecheck";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CONFIG = path.join(ROOT, "src/program/config.ts");
-
-const OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.NodeNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  strict: true,
-  esModuleInterop: true,
-  skipLibCheck: true,
-  noEmit: true,
-  types: ["node"],
-  typeRoots: [path.join(ROOT, "node_modules/@types")],
-};
 
 /**
  * The diagnostics of src/program/config.ts in a program that also holds `augmentation`, a file that
