@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerDlq } from "./commands/dlq";
+import { registerDoctor } from "./commands/doctor";
+import { registerRedeliver } from "./commands/redeliver";
 import { registerSandbox } from "./commands/sandbox";
 import { registerServe } from "./commands/serve";
 
@@ -18,6 +20,8 @@ export function buildCli(): Command {
     .exitOverride();
   registerServe(program);
   registerDlq(program);
+  registerDoctor(program);
+  registerRedeliver(program);
   registerSandbox(program);
   return program;
 }
