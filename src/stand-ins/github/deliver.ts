@@ -5,8 +5,10 @@
 // Enterprise Server), and the answer recorded as GitHub records it (status_code, status "OK" or why
 // not, duration, delivered_at). The stand-in never connects anywhere but loopback.
 import { createHmac, randomBytes } from "node:crypto";
-import { isIP } from "node:net";
+import { isLoopback } from "../loopback";
 import { type GitHubHookRecord, isoSeconds } from "./model";
+
+export { isLoopback };
 
 /** One attempt to deliver one event to one hook, as GitHub keeps it. */
 export interface GitHubDeliveryRecord {
@@ -45,20 +47,6 @@ export interface DeliverOptions {
   readonly timeoutMs: number;
   /** GitHub Enterprise Server adds its version and host headers. */
   readonly enterprise?: { readonly version: string; readonly host: string };
-}
-
-/** 127.0.0.0/8, ::1 and localhost: the only addresses the stand-in delivers to. */
-export function isLoopback(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  } catch {
-    return false;
-  }
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  if (isIP(host) === 6) return host === "::1" || host === "0:0:0:0:0:0:0:1";
-  return false;
 }
 
 const HOOKSHOT = `GitHub-Hookshot/${randomBytes(4).toString("hex").slice(0, 7)}`;

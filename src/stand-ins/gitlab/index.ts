@@ -3,99 +3,38 @@
 // PRIVATE-TOKEN auth with GitLab's JSON error shapes, projects and groups by numeric ID or
 // URL-encoded full path, write-only hook tokens that a URL change resets, `push_events` on by
 // default, offset pagination (`x-next-page` and `Link`), and group hooks that a tier may lack.
-// Sources: gitlabhq doc/api/project_webhooks.md and group_webhooks.md, lib/api/helpers.rb for the
-// error bodies.
-import { randomUUID } from "node:crypto";
-import { GITLAB_EVENTS, GITLAB_GROUP_ONLY_EVENTS } from "../../../providers/events";
+// Hook tests, hook events and resend (./hook-actions.ts), and hooks that GitLab disables after
+// failures (./executions.ts). Sources: gitlabhq doc/api/project_webhooks.md and group_webhooks.md,
+// lib/api/helpers.rb for the error bodies.
+import { type FakeRequest, type FakeResponse, json, startFakeServer } from "../server";
 import {
-  type FakeRequest,
-  type FakeResponse,
-  type FakeServer,
-  json,
-  type NetworkOptions,
-  startFakeServer,
-} from "../server";
+  alertStatus,
+  type ExecutionResult,
+  executable,
+  execute,
+  FAILURE_THRESHOLD,
+  type HookLogRecord,
+  PERMANENT_THRESHOLD,
+} from "./executions";
+import { hookActions } from "./hook-actions";
+import { type FakeMergeRequest, sampleMergeRequest, samplePush } from "./samples";
 
-export type GitLabRole = "owner" | "maintainer" | "developer";
-export type HookScope = "project" | "group";
+export type { HookHealth, HookLogRecord } from "./executions";
+export type { FakeMergeRequest } from "./samples";
 
-const GROUP_ONLY = new Set(GITLAB_GROUP_ONLY_EVENTS);
+import { parseBody, toBool, validUrl } from "./body";
+import {
+  type FakeDelivery,
+  type FakeHook,
+  type GitLabFake,
+  type GitLabFakeOptions,
+  type GitLabRole,
+  GROUP_HOOK_EVENTS,
+  type HookScope,
+  PROJECT_HOOK_EVENTS,
+} from "./types";
 
-/** Event fields a project hook stores. */
-export const PROJECT_HOOK_EVENTS: readonly string[] = GITLAB_EVENTS.filter((e) => !GROUP_ONLY.has(e));
-
-/** Group hooks add the events of a group's members, projects and subgroups. */
-export const GROUP_HOOK_EVENTS: readonly string[] = GITLAB_EVENTS;
-
-export interface FakeHook {
-  id: number;
-  scope: HookScope;
-  /** The project or group ID. */
-  ownerId: number;
-  url: string;
-  /** Write-only on the API: never returned, kept here for tests and deliveries. */
-  token: string;
-  enableSslVerification: boolean;
-  pushEventsBranchFilter: string;
-  events: Record<string, boolean>;
-  createdAt: string;
-}
-
-export interface FakeDelivery {
-  hookId: number;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  /** The receiver's status, or undefined when it could not be reached. */
-  status?: number;
-  error?: string;
-}
-
-export interface GitLabFakeOptions {
-  /** Personal access tokens and the role each grants everywhere. Default `{ "glpat-fake-owner": "owner" }`. */
-  tokens?: Record<string, GitLabRole>;
-  /** Project full paths (`group/sub/project`); IDs are assigned from 1; parent groups are created. */
-  projects?: string[];
-  /** Group full paths; IDs are assigned after the projects' parents. */
-  groups?: string[];
-  /** False reproduces a tier without group webhooks (GitLab Free): the routes answer 404. Default true. */
-  groupHooks?: boolean;
-  /** POST a push-event test delivery to a hook's URL whenever it is created or edited. */
-  deliverTestEvents?: boolean;
-  /** Default 20, as on GitLab. */
-  defaultPerPage?: number;
-  /** Latency and rate limit of the shared plumbing (../server.ts). */
-  network?: NetworkOptions;
-}
-
-export interface GitLabFake extends FakeServer {
-  /** The fake's instance URL (give this as `gitlab.url`; the API is under `/api/v4`). */
-  readonly url: string;
-  projectId(path: string): number | undefined;
-  groupId(path: string): number | undefined;
-  addProject(path: string): number;
-  addGroup(path: string): number;
-  /** Hooks of a project or group (by ID or path), copies in ID order. */
-  hooks(scope: HookScope, idOrPath: string | number): FakeHook[];
-  hook(id: number): FakeHook | undefined;
-  /** Creates a hook as a user would in the UI (for adoption tests). */
-  addHook(
-    scope: HookScope,
-    idOrPath: string | number,
-    init: { url: string; token?: string; events?: string[]; enableSslVerification?: boolean },
-  ): FakeHook;
-  /** Changes a hook outside the API (drift). `events` replaces the whole set. */
-  setHook(
-    id: number,
-    patch: { url?: string; token?: string; events?: string[]; enableSslVerification?: boolean },
-  ): void;
-  deleteHook(id: number): void;
-  setToken(token: string, role: GitLabRole | undefined): void;
-  setGroupHooksAvailable(available: boolean): void;
-  readonly deliveries: FakeDelivery[];
-  /** Waits for test deliveries in flight. */
-  deliveriesSettled(): Promise<void>;
-}
+export * from "./types";
 
 interface Namespace {
   id: number;
@@ -105,44 +44,16 @@ interface Namespace {
 const notFound = (what: string): FakeResponse => json(404, { message: `404 ${what} Not Found` });
 const routeNotFound = (): FakeResponse => json(404, { error: "404 Not Found" });
 
-function parseBody(req: FakeRequest): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of req.query) out[k] = v;
-  const type = String(req.headers["content-type"] ?? "");
-  const raw = req.body.toString("utf8");
-  if (raw === "") return out;
-  if (type.includes("application/json")) {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) Object.assign(out, parsed);
-  } else if (type.includes("application/x-www-form-urlencoded")) {
-    for (const [k, v] of new URLSearchParams(raw)) out[k] = v;
-  }
-  return out;
-}
-
-/** Grape's Boolean coercion: JSON booleans and the strings "true"/"false". */
-function toBool(v: unknown): boolean | undefined {
-  if (typeof v === "boolean") return v;
-  if (v === "true" || v === "1") return true;
-  if (v === "false" || v === "0") return false;
-  return undefined;
-}
-
-function validUrl(u: string): boolean {
-  try {
-    const parsed = new URL(u);
-    return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== "";
-  } catch {
-    return false;
-  }
-}
-
 export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<GitLabFake> {
   const tokens = new Map<string, GitLabRole>(Object.entries(opts.tokens ?? { "glpat-fake-owner": "owner" }));
   const projects: Namespace[] = [];
   const groups: Namespace[] = [];
   const hooks = new Map<number, FakeHook>();
   const deliveries: FakeDelivery[] = [];
+  const logs: HookLogRecord[] = [];
+  const mergeRequests: FakeMergeRequest[] = [];
+  let nextLogId = 1;
+  let version = opts.version ?? "18.3.0";
   const pending = new Set<Promise<void>>();
   let nextProjectId = 1;
   let nextGroupId = 100;
@@ -194,6 +105,7 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
       pushEventsBranchFilter: "",
       events,
       createdAt: new Date().toISOString(),
+      health: { recentFailures: 0, backoffCount: 0, disabledUntil: null },
     };
   };
 
@@ -209,39 +121,72 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
     branch_filter_strategy: "wildcard",
     enable_ssl_verification: h.enableSslVerification,
     repository_update_events: false,
-    alert_status: "executable",
-    disabled_until: null,
+    ...alertStatus(h.health),
     url_variables: [],
     custom_webhook_template: "",
     custom_headers: [],
   });
 
+  const projectOf = (h: FakeHook): Namespace | undefined =>
+    h.scope === "project" ? projects.find((p) => p.id === h.ownerId) : projectsUnder(h.ownerId)[0];
+  const projectsUnder = (groupId: number): Namespace[] => {
+    const g = groups.find((x) => x.id === groupId);
+    return g ? projects.filter((p) => p.path.startsWith(`${g.path}/`)) : [];
+  };
+
+  /** Runs the hook now: the delivery, its log entry and the hook's health. */
+  const runHook = async (h: FakeHook, eventField: string, data: unknown, idempotencyKey?: string) => {
+    const result = await execute(h, eventField, data, {
+      instance: baseUrl,
+      version,
+      nextLogId: () => nextLogId++,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    logs.push(result.log);
+    deliveries.push({
+      hookId: h.id,
+      url: h.url,
+      headers: result.headers,
+      body: result.body,
+      ...(result.status === undefined ? { error: result.message } : { status: result.status }),
+    });
+    return result;
+  };
+
+  /** With deliverTestEvents, a created or edited hook gets a push test. */
   const deliver = (h: FakeHook): void => {
     if (!opts.deliverTestEvents) return;
-    const body = JSON.stringify(samplePush(h));
-    const headers: Record<string, string> = {
-      "Content-Type": "application/json",
-      "User-Agent": "GitLab/18.3.0",
-      "Idempotency-Key": randomUUID(),
-      "X-Gitlab-Event": "Push Hook",
-      "X-Gitlab-Webhook-UUID": randomUUID(),
-      "X-Gitlab-Instance": baseUrl,
-      "X-Gitlab-Event-UUID": randomUUID(),
-    };
-    if (h.token) headers["X-Gitlab-Token"] = h.token.replace(/[\r\n]/g, "");
-    const record: FakeDelivery = { hookId: h.id, url: h.url, headers, body };
-    deliveries.push(record);
-    const p = fetch(h.url, { method: "POST", headers, body, signal: AbortSignal.timeout(5_000) })
-      .then(async (res) => {
-        record.status = res.status;
-        await res.arrayBuffer();
-      })
-      .catch((err: unknown) => {
-        record.error = String((err as Error)?.message ?? err);
-      })
-      .finally(() => pending.delete(p));
+    const project = projectOf(h) ?? { id: 15, path: "sandbox/placeholder" };
+    const p = runHook(h, "push_events", samplePush(project, baseUrl)).then(
+      () => undefined,
+      () => undefined,
+    );
     pending.add(p);
+    void p.finally(() => pending.delete(p));
   };
+
+  const testData = (hook: { id: number }, trigger: string): { data: unknown } | { error: string } => {
+    const h = hooks.get(hook.id)!;
+    const project = projectOf(h);
+    if (!project) return { error: "Ensure the group has a project with data." };
+    if (trigger === "merge_requests_events") {
+      const newest = mergeRequests.filter((m) => m.projectId === project.id).at(-1);
+      if (!newest) return { error: "Ensure the project has merge requests." };
+      return { data: sampleMergeRequest(project, newest, baseUrl) };
+    }
+    // The stand-in has push and merge request data; every other trigger sends a push sample.
+    return { data: samplePush(project, baseUrl) };
+  };
+  const actions = hookActions(
+    {
+      version: () => version,
+      testData,
+      run: (hook, trigger, data, key) => runHook(hooks.get(hook.id)!, trigger, data, key),
+      logs: (hookId) => logs.filter((l) => l.hookId === hookId),
+      instance: () => baseUrl,
+    },
+    opts.hookRateLimit,
+  );
 
   /** Applies POST/PUT attributes; returns an error answer or undefined. */
   const apply = (h: FakeHook, body: Record<string, unknown>, isCreate: boolean): FakeResponse | undefined => {
@@ -301,15 +246,21 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
     });
   };
 
-  const handler = (req: FakeRequest): FakeResponse => {
+  const handler = async (req: FakeRequest): Promise<FakeResponse> => {
     if (!req.path.startsWith("/api/v4/")) return routeNotFound();
     const parts = req.path
       .slice("/api/v4/".length)
       .split("/")
       .map((s) => decodeURIComponent(s));
+    if (parts.length === 1 && parts[0] === "version" && req.method === "GET") {
+      const who = req.headers["private-token"];
+      if (typeof who !== "string" || !tokens.has(who)) return json(401, { message: "401 Unauthorized" });
+      return json(200, { version, revision: "stand-in" });
+    }
     const [kind, ownerKey, sub, hookKey, ...rest] = parts;
-    if ((kind !== "projects" && kind !== "groups") || !ownerKey || rest.length > 0) return routeNotFound();
-    if (sub !== undefined && sub !== "hooks") return routeNotFound();
+    if ((kind !== "projects" && kind !== "groups") || !ownerKey) return routeNotFound();
+    const isMergeRequests = kind === "projects" && sub === "merge_requests" && hookKey === undefined;
+    if (sub !== undefined && sub !== "hooks" && !isMergeRequests) return routeNotFound();
     const scope: HookScope = kind === "projects" ? "project" : "group";
     // On a tier without group webhooks the routes do not exist (GitLab answers before auth).
     if (scope === "group" && sub === "hooks" && !groupHooksAvailable) return routeNotFound();
@@ -320,6 +271,22 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
 
     const owner = ownerOf(scope, ownerKey);
     if (!owner) return notFound(scope === "project" ? "Project" : "Group");
+    if (isMergeRequests) {
+      if (req.method !== "GET") return routeNotFound();
+      const perPage = Math.min(100, Math.max(1, Number(req.query.get("per_page") ?? 20) || 20));
+      const mine = mergeRequests.filter((m) => m.projectId === owner.id).reverse();
+      return json(
+        200,
+        mine.slice(0, perPage).map((m) => ({
+          id: m.id,
+          iid: m.iid,
+          project_id: m.projectId,
+          title: m.title,
+          state: "opened",
+          created_at: m.createdAt,
+        })),
+      );
+    }
     if (sub === undefined) {
       if (req.method !== "GET") return routeNotFound();
       return scope === "project"
@@ -348,6 +315,7 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
     }
     const h = /^\d+$/.test(hookKey) ? hooks.get(Number(hookKey)) : undefined;
     if (!h || h.scope !== scope || h.ownerId !== owner.id) return json(404, { message: "404 Not found" });
+    if (rest.length > 0) return actions(req, h, owner.id, String(token), rest);
     if (req.method === "GET") return json(200, render(h));
     if (req.method === "PUT") {
       const draft: FakeHook = { ...h, events: { ...h.events } };
@@ -387,11 +355,11 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
       const owner = mustOwner(scope, idOrPath);
       return [...hooks.values()]
         .filter((h) => h.scope === scope && h.ownerId === owner.id)
-        .map((h) => ({ ...h, events: { ...h.events } }));
+        .map((h) => ({ ...h, events: { ...h.events }, health: { ...h.health } }));
     },
     hook: (id) => {
       const h = hooks.get(id);
-      return h && { ...h, events: { ...h.events } };
+      return h && { ...h, events: { ...h.events }, health: { ...h.health } };
     },
     addHook: (scope, idOrPath, init) => {
       const h = newHook(scope, mustOwner(scope, idOrPath).id, init.url);
@@ -423,49 +391,65 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
     deliveriesSettled: async () => {
       while (pending.size > 0) await Promise.all([...pending]);
     },
-  };
-}
-
-/** A push event shaped like GitLab's documented example (webhook_events.md, "Push events"). */
-function samplePush(h: FakeHook): Record<string, unknown> {
-  return {
-    object_kind: "push",
-    event_name: "push",
-    before: "95790bf891e76fee5e1747ab589903a6a1f80f22",
-    after: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
-    ref: "refs/heads/master",
-    ref_protected: true,
-    checkout_sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
-    user_id: 4,
-    user_name: "John Smith",
-    user_username: "jsmith",
-    user_email: "john@example.com",
-    project_id: h.scope === "project" ? h.ownerId : 15,
-    project: {
-      id: h.scope === "project" ? h.ownerId : 15,
-      name: "Diaspora",
-      web_url: "http://example.com/mike/diaspora",
-      path_with_namespace: "mike/diaspora",
-      default_branch: "master",
+    addMergeRequest: (projectPath, title = "A change") => {
+      const project = mustOwner("project", projectPath);
+      const iid = mergeRequests.filter((m) => m.projectId === project.id).length + 1;
+      const mr: FakeMergeRequest = {
+        id: 1000 + mergeRequests.length,
+        iid,
+        projectId: project.id,
+        title,
+        createdAt: new Date().toISOString(),
+      };
+      mergeRequests.push(mr);
+      return { ...mr };
     },
-    commits: [
-      {
-        id: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
-        message: "fixed readme",
-        title: "fixed readme",
-        timestamp: "2012-01-03T23:36:29+02:00",
-        url: "http://example.com/mike/diaspora/commit/da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
-        author: { name: "GitLab dev user", email: "gitlabdev@dv6700.(none)" },
-        added: ["CHANGELOG"],
-        modified: ["app/controller/application.rb"],
-        removed: [],
-      },
-    ],
-    total_commits_count: 1,
-    repository: {
-      name: "Diaspora",
-      url: "git@example.com:mike/diaspora.git",
-      homepage: "http://example.com/mike/diaspora",
+    emit: async (scope, idOrPath, eventField) => {
+      const owner = mustOwner(scope, idOrPath);
+      const project = scope === "project" ? owner : projectsUnder(owner.id)[0];
+      // The project's hooks and those of every group above it (or the group's and its parents').
+      const path = owner.path;
+      const groupIds = groups
+        .filter((g) => path === g.path || path.startsWith(`${g.path}/`))
+        .map((g) => g.id);
+      const targets = [...hooks.values()].filter(
+        (h) =>
+          ((h.scope === scope && h.ownerId === owner.id) ||
+            (h.scope === "group" && groupIds.includes(h.ownerId))) &&
+          h.events[eventField] === true &&
+          executable(h.health),
+      );
+      const results: ExecutionResult[] = [];
+      for (const h of targets) {
+        const p = project ?? { id: 15, path: "sandbox/placeholder" };
+        const newest = mergeRequests.filter((m) => m.projectId === p.id).at(-1);
+        const data =
+          eventField === "merge_requests_events"
+            ? sampleMergeRequest(
+                p,
+                newest ?? {
+                  id: 999,
+                  iid: 1,
+                  projectId: p.id,
+                  title: "A change",
+                  createdAt: new Date().toISOString(),
+                },
+                baseUrl,
+              )
+            : samplePush(p, baseUrl);
+        results.push(await runHook(h, eventField, data));
+      }
+      return results;
+    },
+    hookEvents: (hookId) => logs.filter((l) => l.hookId === hookId).map((l) => ({ ...l })),
+    disableHook: (id, how) => {
+      const h = hooks.get(id);
+      if (!h) throw new Error(`fake GitLab has no hook ${id}`);
+      h.health.recentFailures = how === "permanently" ? PERMANENT_THRESHOLD + 1 : FAILURE_THRESHOLD + 1;
+      h.health.disabledUntil = how === "permanently" ? null : Date.now() + 60_000;
+    },
+    setVersion: (v) => {
+      version = v;
     },
   };
 }
