@@ -1,7 +1,9 @@
 // `sg-webhooks sandbox`: the stand-ins the tests use (Sourcegraph, GitLab, the Bitbucket Server
 // plugin, Bitbucket Cloud) on loopback, and a `Pulumi.sandbox.yaml` pointing the root program at them, so
-// `pulumi up -s sandbox` can be tried without touching a real system. GitHub is left out: its hooks
-// go through @pulumi/github's own provider, which only talks to GitHub.
+// `pulumi up -s sandbox` can be tried without touching a real system. GitHub's stand-in runs too, for
+// doctor and redeliver, but the stack file declares no GitHub connection: its hooks go through
+// @pulumi/github's own provider, which only talks to GitHub. Sourcegraph's stand-in has a code host
+// connection for each code host, as a real instance would.
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
@@ -23,6 +25,7 @@ export const SANDBOX_CREDENTIALS = {
   gitlabToken: "glpat-sandbox-owner",
   bitbucketServerToken: "bbs-admin-token",
   bitbucketCloudToken: "bbc-access-token",
+  githubToken: "fake-gh-admin-0123456789abcdef0123456789ab",
 } as const;
 
 export interface Sandbox {
@@ -31,6 +34,8 @@ export interface Sandbox {
     gitlab: string;
     bitbucketServer: string;
     bitbucketCloudApi: string;
+    /** GitHub Enterprise Server's URL (a GitHub connection's `url`); its API is under /api/v3. */
+    github: string;
   };
   readonly configFile: string;
   stop(): Promise<void>;
@@ -91,6 +96,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const glMod: typeof import("../../stand-ins/gitlab") = require("../../stand-ins/gitlab");
   const bbsMod: typeof import("../../stand-ins/bitbucket-server") = require("../../stand-ins/bitbucket-server");
   const bbcMod: typeof import("../../stand-ins/bitbucket-cloud") = require("../../stand-ins/bitbucket-cloud");
+  const ghMod: typeof import("../../stand-ins/github") = require("../../stand-ins/github");
 
   const sourcegraph = await sgMod.startSourcegraphFake();
   const gitlab = await glMod.startGitLabFake({
@@ -108,12 +114,27 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     deliverTestEvents: true,
   });
 
+  const github = await ghMod.startGitHubFake({
+    tokens: { [SANDBOX_CREDENTIALS.githubToken]: { orgs: "all", repos: "all" } },
+    orgs: ["acme"],
+    repos: ["acme/widgets"],
+  });
+
   const endpoints = {
     sourcegraph: sourcegraph.url,
     gitlab: gitlab.url,
     bitbucketServer: bitbucketServer.url,
     bitbucketCloudApi: bitbucketCloud.apiUrl,
+    github: github.url,
   };
+  for (const [kind, url] of [
+    ["GITLAB", gitlab.url],
+    ["BITBUCKETSERVER", bitbucketServer.url],
+    ["BITBUCKETCLOUD", "https://bitbucket.org"],
+    ["GITHUB", github.url],
+  ] as const) {
+    sourcegraph.addCodeHostConnection({ kind, url, displayName: `Sandbox ${kind}` });
+  }
   const configFile = path.join(opts.dir, `Pulumi.${opts.stack}.yaml`);
   writeFileSync(configFile, sandboxStackConfig(opts.project, endpoints));
 
@@ -127,6 +148,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   );
   opts.out(
     `bitbucket-cloud:  ${endpoints.bitbucketCloudApi}  (token ${c.bitbucketCloudToken}; workspace acme)`,
+  );
+  opts.out(
+    `github:           ${endpoints.github}  (token ${c.githubToken}; organization acme, repository acme/widgets; for doctor and redeliver)`,
   );
   opts.out(`stack config:     ${configFile}`);
   opts.out(`next:             pulumi up -s ${opts.stack}   (GitHub is not part of the sandbox)`);
@@ -151,6 +175,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         gitlab.close(),
         bitbucketServer.close(),
         bitbucketCloud.close(),
+        github.close(),
       ]);
     },
   };

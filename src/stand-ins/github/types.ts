@@ -4,7 +4,7 @@ import type { GitHubDeliveryRecord } from "./deliver";
 import type { GitHubHookRecord } from "./model";
 
 /** A token that owns every organization and administers every repository, accepted unless `tokens` replaces it. */
-export const GITHUB_ADMIN_TOKEN = "ghp_standInAdmin0123456789abcdef012345";
+export const GITHUB_ADMIN_TOKEN = "fake-gh-admin-0123456789abcdef0123456789ab";
 
 /** What a token may administer: organizations it owns, repositories it is an admin of. */
 export interface GitHubGrant {
