@@ -5,6 +5,7 @@
 import { Projects } from "@gitbeaker/rest";
 import { createRequester } from "../../../providers/gitlab/transport";
 import type { HookScope } from "../../../providers/gitlab/types";
+import { sleep } from "../../../providers/http";
 
 /** A hook as GitLab returns it: the event fields, TLS, and the auto-disable state. */
 export interface GitLabHook {
@@ -72,6 +73,25 @@ function toEvent(raw: Record<string, unknown>): GitLabHookEvent {
 }
 
 const status = (err: unknown): number | undefined => (err as { status?: number })?.status;
+
+/**
+ * GitLab answers a hook test or resend beyond its limit (5 a minute per user and project or hook)
+ * with 429 and no Retry-After: after the HTTP layer's own retries, these waits (about a minute in
+ * all) let the window pass before giving up.
+ */
+const RATE_LIMIT_WAITS_MS = [5_000, 10_000, 20_000, 30_000];
+
+async function patiently<T>(call: () => Promise<T>): Promise<T> {
+  for (const wait of RATE_LIMIT_WAITS_MS) {
+    try {
+      return await call();
+    } catch (err) {
+      if (status(err) !== 429) throw err;
+      await sleep(wait);
+    }
+  }
+  return call();
+}
 
 export class GitLabApi {
   private readonly requester;
@@ -145,7 +165,9 @@ export class GitLabApi {
   /** `POST …/hooks/:id/test/:trigger` (16.11+; groups 17.1+): GitLab sends it and waits for the answer. */
   async test(scope: HookScope, owner: string, hookId: number, trigger: string): Promise<TestOutcome> {
     try {
-      await this.requester.post(`${scope}s/${encode(owner)}/hooks/${hookId}/test/${trigger}`);
+      await patiently(() =>
+        this.requester.post(`${scope}s/${encode(owner)}/hooks/${hookId}/test/${trigger}`),
+      );
       return { kind: "sent" };
     } catch (err) {
       const e = err as { status?: number; gitlabMessage?: string; routeError?: boolean };
@@ -188,7 +210,9 @@ export class GitLabApi {
 
   /** `POST …/hooks/:id/events/:event_id/resend` (17.4+): GitLab sends the event again. */
   async resend(scope: HookScope, owner: string, hookId: number, eventId: number): Promise<void> {
-    await this.requester.post(`${scope}s/${encode(owner)}/hooks/${hookId}/events/${eventId}/resend`);
+    await patiently(() =>
+      this.requester.post(`${scope}s/${encode(owner)}/hooks/${hookId}/events/${eventId}/resend`),
+    );
   }
 }
 

@@ -142,13 +142,8 @@ export async function redeliverGitLab(ctx: RedeliverContext): Promise<Action[]> 
       );
     }
   } else {
-    const failures = [
-      ...(await api.events(scope, owner, hook.id, { since, status: "server_failure" })),
-      ...(await api.events(scope, owner, hook.id, { since, status: "client_failure" })),
-    ].sort((a, b) => b.id - a.id);
-    const successes =
-      failures.length > 0 ? await api.events(scope, owner, hook.id, { since, status: "successful" }) : [];
-    for (const e of failedKeys(failures, successes)) {
+    const events = await api.events(scope, owner, hook.id, { since, limit: 5000 });
+    for (const e of failedKeys(events)) {
       const status = statusOf(e);
       if (!isRetryable(status)) {
         actions.push(
