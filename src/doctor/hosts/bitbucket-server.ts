@@ -10,6 +10,7 @@ import {
   upsertWebhook,
 } from "../../../providers/bitbucket-server";
 import { excerpt } from "../../../providers/http";
+import { type LoggedDelivery, listWebhookLogs } from "../../../providers/sourcegraph";
 import { finding, pass } from "../codes";
 import { hostCredential } from "../credentials";
 import { hostFailure, missingCredential } from "../failures";
@@ -80,6 +81,13 @@ async function probe(ctx: HookContext, session: Session, hook: PluginWebhook): P
     );
   }
   const before = { lastEvent: hook.lastEvent, lastError: hook.lastError };
+  const sg = ctx.sourcegraph;
+  const receiver = ctx.receiver;
+  const logsNow = () =>
+    sg && receiver
+      ? listWebhookLogs(sg.conn, receiver.id, { limit: 20 }).catch((): LoggedDelivery[] => [])
+      : Promise.resolve([]);
+  const seenLogs = new Set((await logsNow()).map((l) => l.id));
   const sentAt = Date.now();
   await upsertWebhook(session, {
     name: hook.name,
@@ -88,11 +96,16 @@ async function probe(ctx: HookContext, session: Session, hook: PluginWebhook): P
     endpoint: hook.endpoint,
     secret: hook.secret,
   });
+  // lastEvent has a second's precision: a ping in the same second as the last one leaves it as it
+  // was. A new ping in Sourcegraph's logs ends the watch as well.
+  const pinged = (log: LoggedDelivery) =>
+    !seenLogs.has(log.id) &&
+    log.event === "ping" &&
+    (log.hookId === undefined || log.hookId === String(hook.id));
   const after = await watch(ctx.timing, async () => {
     const now = (await listWebhooks(session)).find((h) => h.name === hook.name);
-    return now && (now.lastEvent !== before.lastEvent || now.lastError !== before.lastError)
-      ? now
-      : undefined;
+    if (now && (now.lastEvent !== before.lastEvent || now.lastError !== before.lastError)) return now;
+    return (await logsNow()).some(pinged) ? now : undefined;
   });
   const latest = after ?? (await listWebhooks(session)).find((h) => h.name === hook.name) ?? hook;
   let firstHop: FirstHop =
@@ -116,12 +129,7 @@ async function probe(ctx: HookContext, session: Session, hook: PluginWebhook): P
     relayed && accepted && uuid
       ? await recordedByRelay(ctx, { receiverUuid: uuid, since: sentAt - 5_000 }, (r) => r.event === "ping")
       : undefined;
-  const logged = await loggedBySourcegraph(
-    ctx,
-    sentAt - 60_000,
-    (log) => log.event === "ping" && (log.hookId === undefined || log.hookId === String(hook.id)),
-    accepted ? ctx.timing.waitMs : 0,
-  );
+  const logged = await loggedBySourcegraph(ctx, sentAt - 60_000, pinged, accepted ? ctx.timing.waitMs : 0);
   return judgeProbe(ctx.at, {
     sender: SENDER,
     what: "ping",
