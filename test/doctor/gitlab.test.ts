@@ -2,6 +2,9 @@
 // every check with a hook test followed into Sourcegraph's logs; GitLab 16.0 cannot test
 // (probe_unsupported, a warning); a disabled hook, a removed event and a changed token each give
 // their code; failed events are resent once (GitLab's 5-a-minute limit waited out), and not again.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runDoctor, runRedeliver } from "../../src/doctor";
 import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
@@ -104,6 +107,43 @@ describe("doctor on GitLab", () => {
       code: "probe_unsupported",
     });
     expect(checkOf(report, "probe", "project acme/app")).toMatchObject({ status: "ok" });
+  });
+
+  it("from the stack file alone: the receiver found by kind and URL, each hook by the URL it delivers to", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "doctor-gitlab-config-"));
+    try {
+      writeFileSync(join(dir, "Pulumi.yaml"), "name: sourcegraph-webhooks\nruntime: nodejs\n");
+      const file = join(dir, "Pulumi.prod.yaml");
+      writeFileSync(
+        file,
+        [
+          "config:",
+          "  sourcegraph-webhooks:sourcegraph:",
+          `    endpoint: ${sg.url}`,
+          "  sourcegraph-webhooks:gitlab:",
+          `    - url: ${gl.url}`,
+          "      token:",
+          "        secure: v1:AAAAnotdecrypted",
+          "      projects: [acme/app]",
+          "      groups: [acme]",
+          "",
+        ].join("\n"),
+      );
+      const report = await runDoctor({ config: file, waitMs: 4_000, pollMs: 100 });
+      expect(problems(report)).toEqual([]);
+      expect(checkOf(report, "hook", "project acme/app").message).toContain(
+        `hook ${projectHook} delivers to`,
+      );
+      expect(checkOf(report, "hook", "group acme").message).toContain(`hook ${groupHook} delivers to`);
+      // A receiver made again has a new URL: no hook delivers to it yet.
+      const old = sg.receivers()[0]!;
+      sg.remove(old.uuid);
+      sg.seed({ name: "again", codeHostKind: "GITLAB", codeHostURN: gl.url, secret: SECRET });
+      const after = await runDoctor({ config: file, probe: false });
+      expect(checkOf(after, "hook", "project acme/app")).toMatchObject({ code: "hook_missing" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a hook GitLab disabled after failures: hook_disabled", async () => {

@@ -98,9 +98,13 @@ export async function redeliverGitHub(ctx: RedeliverContext): Promise<Action[]> 
     if (!Array.isArray(dead)) return [dead];
     const newestByGuid = new Map<string, HookDelivery>();
     for (const d of deliveries) if (!newestByGuid.has(d.guid)) newestByGuid.set(d.guid, d);
+    // A ping carries nothing to act on: neither GitHub's nor the relay's are sent again.
     const mine = dead.filter(
       (r: RelayRecord) =>
-        r.deliveryId && (!r.hookId || r.hookId === String(hook.id)) && newestByGuid.has(r.deliveryId),
+        r.event !== "ping" &&
+        r.deliveryId !== undefined &&
+        (!r.hookId || r.hookId === String(hook.id)) &&
+        newestByGuid.has(r.deliveryId),
     );
     for (const r of mine) {
       const d = newestByGuid.get(r.deliveryId!)!;
@@ -138,7 +142,8 @@ export async function redeliverGitHub(ctx: RedeliverContext): Promise<Action[]> 
         );
     }
     const unmatched = dead.filter(
-      (r) => r.deliveryId && r.hookId === String(hook.id) && !newestByGuid.has(r.deliveryId),
+      (r) =>
+        r.event !== "ping" && r.deliveryId && r.hookId === String(hook.id) && !newestByGuid.has(r.deliveryId),
     );
     if (unmatched.length > 0) {
       actions.push(
