@@ -3,6 +3,8 @@ export type * from "./components/args";
 export { declarationProblems } from "./components/connections";
 export { DeclarationError, InvalidDeclarationError } from "./components/declaration-error";
 export {
+  type HookKind,
+  type HookSummary,
   type ReceiverSummary,
   SourcegraphWebhooks,
   type SourcegraphWebhooksArgs,

@@ -1,5 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { GITHUB_COM_API } from "../../providers/github/types";
 import type { CodeHostKind } from "../../providers/shared/code-host-kind";
 import { formatReceiversFile, type RelayReceiver } from "../relay/receivers-file";
 import { BitbucketCloudWebhook } from "../resources/bitbucket-cloud-webhook";
@@ -15,13 +16,15 @@ import {
   type GitLabConnection,
   resolveDeclaration,
 } from "./connections";
-import { relayHookUrl, trimSlashes, warnShortSecrets } from "./validation";
+import { githubApiUrl, type HookSummary, summarizeHooks } from "./hook-summaries";
+import { relayHookUrl, warnShortSecrets } from "./validation";
 
 export type { CodeHostKind } from "../../providers/shared/code-host-kind";
 export type { RelayReceiver } from "../relay/receivers-file";
 export type * from "./args";
 export { connectionKeys, declarationProblems, resolveDeclaration } from "./connections";
 export { DeclarationError, InvalidDeclarationError } from "./declaration-error";
+export type { HookKind, HookSummary } from "./hook-summaries";
 
 /** One receiver of the component, as it appears in `receivers`. */
 export interface ReceiverSummary {
@@ -46,6 +49,11 @@ export interface ReceiverSummary {
 export class SourcegraphWebhooks extends pulumi.ComponentResource {
   /** Every receiver: connection, kind, code host URL, UUID, receiver URL and delivery URL. */
   public readonly receivers: pulumi.Output<ReceiverSummary[]>;
+  /**
+   * Every hook: connection, code host, kind, target, the code host's hook ID, its receiver's UUID,
+   * where it delivers and the code host's API base. Not a secret, and holds none.
+   */
+  public readonly hooks: pulumi.Output<HookSummary[]>;
   /** The relay's receivers file (JSON, a secret), or undefined without `relay`. */
   public readonly relayReceiversFile: pulumi.Output<string | undefined>;
   /** The receiver resources, keyed by `<code host>/<connection name>`. */
@@ -70,6 +78,7 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
     warnShortSecrets(args, this);
 
     const summaries: pulumi.Output<ReceiverSummary>[] = [];
+    const hooks: pulumi.Output<HookSummary>[] = [];
     const relayEntries: pulumi.Output<RelayReceiver>[] = [];
     for (const connection of declaration.connections) {
       const base = `${name}-${connection.host}-${connection.key}`;
@@ -77,45 +86,71 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
       this.receiverResources[connection.connection] = receiver.resource;
       summaries.push(receiver.summary);
       relayEntries.push(receiver.relayEntry);
-      this.addHooks(base, connection, receiver.delivery);
+      const ids = this.addHooks(base, connection, receiver.delivery);
+      hooks.push(...summarizeHooks(connection, ids, receiver.resource.uuid, receiver.delivery.url));
     }
 
     this.receivers = pulumi.all(summaries);
+    this.hooks = pulumi.all(hooks);
     this.relayReceiversFile = declaration.relayUrl
       ? pulumi.secret(pulumi.all(relayEntries).apply(formatReceiversFile))
       : pulumi.output(undefined);
-    this.registerOutputs({ receivers: this.receivers, relayReceiversFile: this.relayReceiversFile });
+    this.registerOutputs({
+      receivers: this.receivers,
+      hooks: this.hooks,
+      relayReceiversFile: this.relayReceiversFile,
+    });
   }
 
-  /** Creates a connection's hooks and files them under the component's record of their kind. */
-  private addHooks(base: string, connection: Connection, delivery: Delivery): void {
+  /**
+   * Creates a connection's hooks, files them under the component's record of their kind, and
+   * returns each hook's ID on its code host keyed by the end of its resource name.
+   */
+  private addHooks(
+    base: string,
+    connection: Connection,
+    delivery: Delivery,
+  ): Record<string, pulumi.Output<string>> {
+    // The resource ID is the code host's hook ID: GitHub's and GitLab's number, Bitbucket Cloud's
+    // `{uuid}`. IDs are never secret.
+    const byId = (resources: Record<string, pulumi.CustomResource>) => hookIds(base, resources, (r) => r.id);
     switch (connection.host) {
       case "github": {
         const hooks = createGitHubHooks(this, base, connection, delivery);
         Object.assign(this.githubOrganizationWebhooks, hooks.organization);
         Object.assign(this.githubRepositoryWebhooks, hooks.repository);
-        return;
+        return { ...byId(hooks.organization), ...byId(hooks.repository) };
       }
       case "gitlab": {
         const hooks = createGitLabHooks(this, base, connection, delivery);
         Object.assign(this.gitlabProjectHooks, hooks.project);
         Object.assign(this.gitlabGroupHooks, hooks.group);
-        return;
+        return { ...byId(hooks.project), ...byId(hooks.group) };
       }
-      case "bitbucketServer":
-        Object.assign(
-          this.bitbucketServerWebhooks,
-          createBitbucketServerHooks(this, base, connection, delivery),
-        );
-        return;
-      case "bitbucketCloud":
-        Object.assign(
-          this.bitbucketCloudWebhooks,
-          createBitbucketCloudHooks(this, base, connection, delivery),
-        );
-        return;
+      case "bitbucketServer": {
+        const hooks = createBitbucketServerHooks(this, base, connection, delivery);
+        Object.assign(this.bitbucketServerWebhooks, hooks);
+        // The plugin's webhooks are found by name (its upsert key), not by their numeric id.
+        return hookIds(base, hooks, (r) => r.webhookName);
+      }
+      case "bitbucketCloud": {
+        const hooks = createBitbucketCloudHooks(this, base, connection, delivery);
+        Object.assign(this.bitbucketCloudWebhooks, hooks);
+        return byId(hooks);
+      }
     }
   }
+}
+
+/** Each resource's hook ID, keyed by its name without the connection's `base-` prefix. */
+function hookIds<R>(
+  base: string,
+  resources: Record<string, R>,
+  id: (resource: R) => pulumi.Output<string>,
+): Record<string, pulumi.Output<string>> {
+  return Object.fromEntries(
+    Object.entries(resources).map(([name, r]) => [name.slice(base.length + 1), id(r)]),
+  );
 }
 
 /** Where a connection's hooks deliver, and the secret they share with its receiver (none: undefined). */
@@ -321,9 +356,8 @@ function createBitbucketCloudHooks(
 
 /** @pulumi/github's `baseUrl`: unset for github.com, `<url>/api/v3/` for GitHub Enterprise Server. */
 export function githubApiBase(url: string): string | undefined {
-  const u = new URL(url);
-  if (u.host === "github.com" || u.host === "www.github.com") return undefined;
-  return `${trimSlashes(url)}/api/v3/`;
+  const api = githubApiUrl(url);
+  return api === GITHUB_COM_API ? undefined : `${api}/`;
 }
 
 /**

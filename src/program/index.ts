@@ -9,5 +9,10 @@ const webhooks = new SourcegraphWebhooks("sourcegraph", declaration);
 
 /** Every receiver: connection, kind, code host URL, UUID, receiver URL and delivery URL. */
 export const receivers = webhooks.receivers;
+/**
+ * Every hook: connection, code host, kind, target, hook ID, receiver UUID, delivery URL and API base
+ * (`pulumi stack output --json | sg-webhooks doctor --outputs -` reads it with `receivers`).
+ */
+export const hooks = webhooks.hooks;
 /** The relay's receivers file (a secret): `pulumi stack output --show-secrets relayReceiversFile > receivers.json`. */
 export const relayReceiversFile = webhooks.relayReceiversFile;

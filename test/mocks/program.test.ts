@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { parseStackOutputs } from "../../src/doctor/inputs/outputs-file";
+import { planFromOutputs } from "../../src/doctor/plan";
 import { ConfigError, readDeclaration } from "../../src/program/config";
 import { installMocks, isSecretValue, type Registered, resolved, unsecret } from "../harness/mock-engine";
 
@@ -41,6 +43,20 @@ async function runProgram(config: Record<string, string>, secretKeys: string[] =
   await resolved(program.receivers);
   await quiet(registered);
   return { registered, program };
+}
+
+/**
+ * What `pulumi stack output --json` prints for the program's exports: every output by its name,
+ * a secret one as "[secret]" (no --show-secrets), an undefined one left out.
+ */
+async function stackOutputJson(program: Record<string, unknown>): Promise<string> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(program)) {
+    if (!pulumi.Output.isInstance(value)) continue;
+    const v = (await pulumi.isSecret(value)) ? "[secret]" : await resolved(value);
+    if (v !== undefined) out[name] = v;
+  }
+  return JSON.stringify(out, null, 2);
 }
 
 describe("the root program", () => {
@@ -130,6 +146,85 @@ describe("the root program", () => {
     expect(await pulumi.isSecret(program.relayReceiversFile)).toBe(true);
     expect(JSON.parse((await resolved(program.relayReceiversFile))!)).toEqual([
       { uuid: "uuid-sourcegraph-gitlab-gitlab.com", codeHostKind: "GITLAB", secrets: ["gl-shared"] },
+    ]);
+  });
+
+  it("exports receivers and hooks as plain outputs that doctor --outputs reads, with no secret in them", async () => {
+    const secrets = {
+      accessToken: "sgp_program_0123456789abcdef0123456789abcdef",
+      token: "glpat-program-0123456789abcdef",
+      secret: "gl-program-shared-secret-0123456789",
+    };
+    const config = stackConfig("Pulumi.example.yaml");
+    const gitlab = JSON.parse(config[`${PROJECT}:gitlab`]!);
+    gitlab[0] = { ...gitlab[0], token: secrets.token, secret: secrets.secret };
+    const sourcegraph = {
+      ...JSON.parse(config[`${PROJECT}:sourcegraph`]!),
+      accessToken: secrets.accessToken,
+    };
+    const { program } = await runProgram(
+      {
+        ...config,
+        [`${PROJECT}:gitlab`]: JSON.stringify(gitlab),
+        [`${PROJECT}:sourcegraph`]: JSON.stringify(sourcegraph),
+        [`${PROJECT}:relay`]: JSON.stringify({ publicUrl: "https://relay.example.com" }),
+      },
+      [`${PROJECT}:gitlab`, `${PROJECT}:sourcegraph`],
+    );
+    expect(await pulumi.isSecret(program.hooks)).toBe(false);
+    expect(await pulumi.isSecret(program.receivers)).toBe(false);
+
+    const json = await stackOutputJson(program);
+    expect(Object.keys(JSON.parse(json)).sort()).toEqual(["hooks", "receivers", "relayReceiversFile"]);
+    expect(JSON.parse(json).relayReceiversFile).toBe("[secret]");
+    for (const value of Object.values(secrets)) expect(json).not.toContain(value);
+    expect(json).not.toContain("generated-");
+
+    const outputs = parseStackOutputs(json, "standard input");
+    expect(outputs.hooks?.map((h) => `${h.connection} ${h.kind} ${h.target}`)).toEqual([
+      "github/github.com organization acme",
+      "github/github.com repository octocat/hello-world",
+      "gitlab/gitlab.example.com project platform/api",
+      "gitlab/gitlab.example.com project platform/web",
+      "gitlab/gitlab.example.com group infrastructure",
+      "bitbucketServer/bitbucket.example.com plugin global",
+      "bitbucketCloud/bitbucket.org workspace acme-workspace",
+      "bitbucketCloud/bitbucket.org repository acme-workspace/legacy-app",
+    ]);
+    const plan = planFromOutputs(outputs, {});
+    const planned = Object.fromEntries(plan.connections.map((c) => [c.id, c]));
+    expect(Object.keys(planned)).toEqual([
+      "github/github.com",
+      "gitlab/gitlab.example.com",
+      "bitbucketServer/bitbucket.example.com",
+      "bitbucketCloud/bitbucket.org",
+    ]);
+    const gl = planned["gitlab/gitlab.example.com"]!;
+    expect(gl.relayUrl).toBe("https://relay.example.com");
+    expect(gl.deliveryUrl).toBe(
+      "https://relay.example.com/.api/webhooks/uuid-sourcegraph-gitlab-gitlab.example.com",
+    );
+    // Doctor takes GitLab's instance URL from the /api/v4 base, and the declared events and TLS.
+    expect(gl.hooks[0]).toMatchObject({
+      kind: "project",
+      target: "platform/api",
+      id: "sourcegraph-gitlab-gitlab.example.com-project-platform/api-id",
+      apiUrl: "https://gitlab.example.com",
+      sslVerification: true,
+    });
+    expect(gl.hooks[0]!.events).toContain("merge_requests_events");
+    expect(planned["github/github.com"]!.hooks.map((h) => h.apiUrl)).toEqual([
+      "https://api.github.com",
+      "https://api.github.com",
+    ]);
+    // The plugin's webhook is known by its name: <project>-<stack>-<resource name>.
+    expect(planned["bitbucketServer/bitbucket.example.com"]!.hooks[0]).toMatchObject({
+      id: `${PROJECT}-example-sourcegraph-bitbucketServer-bitbucket.example.com-global`,
+      apiUrl: "https://bitbucket.example.com",
+    });
+    expect(planned["bitbucketCloud/bitbucket.org"]!.hooks.map((h) => [h.apiUrl, h.events])).toEqual([
+      ["https://api.bitbucket.org/2.0", ["repo:push"]],
+      ["https://api.bitbucket.org/2.0", ["repo:push"]],
     ]);
   });
 
