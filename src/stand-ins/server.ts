@@ -54,6 +54,11 @@ export interface LoggedRequest {
   readonly outcome: number | "dropped";
   /** Set when the server's rate limit or an injected fault decided the outcome, not the API. */
   readonly fault?: "rateLimit" | "status" | "dropBefore" | "dropAfter";
+  /**
+   * Set when the request came to a method and path before the `Retry-After` this server answered
+   * there had passed: a client that does not wait as told.
+   */
+  readonly early?: true;
 }
 
 /** How the network and the host's front door behave, the same for every fake (`network` in each fake's options). */
@@ -97,6 +102,8 @@ export async function startFakeServer(
   const random = opts.random ?? Math.random;
   const limiter = opts.rateLimit ? new SlidingWindow(opts.rateLimit) : undefined;
   const latencyMs = opts.latencyMs ?? 0;
+  // Per method and path: when the last Retry-After answered there ends.
+  const retryAt = new Map<string, number>();
 
   const take = (req: FakeRequest, kinds: Fault["kind"][]): (Fault & { left: number }) | undefined => {
     const i = faults.findIndex(
@@ -130,13 +137,23 @@ export async function startFakeServer(
       headers: raw.headers,
       body: Buffer.concat(chunks),
     };
+    const route = `${req.method} ${req.path}`;
+    const early = (retryAt.get(route) ?? 0) > Date.now();
     const record = (outcome: number | "dropped", fault?: LoggedRequest["fault"]) =>
-      log.push({ method: req.method, path: req.path, outcome, ...(fault ? { fault } : {}) });
+      log.push({
+        method: req.method,
+        path: req.path,
+        outcome,
+        ...(fault ? { fault } : {}),
+        ...(early ? { early: true as const } : {}),
+      });
+    const toldToWait = (seconds: number) => retryAt.set(route, Date.now() + seconds * 1000);
 
     const retryAfter = limiter?.admit(Date.now());
     if (retryAfter !== undefined) {
       await delayed();
       record(429, "rateLimit");
+      toldToWait(retryAfter);
       res
         .writeHead(429, { "content-type": "text/plain", "retry-after": String(retryAfter) })
         .end("Rate limit exceeded");
@@ -156,7 +173,10 @@ export async function startFakeServer(
       await delayed();
       record(before.status, "status");
       const headers: Record<string, string> = { "content-type": "text/plain" };
-      if (before.retryAfter !== undefined) headers["retry-after"] = String(before.retryAfter);
+      if (before.retryAfter !== undefined) {
+        headers["retry-after"] = String(before.retryAfter);
+        toldToWait(before.retryAfter);
+      }
       res.writeHead(before.status, headers).end(before.body ?? http.STATUS_CODES[before.status] ?? "");
       return;
     }

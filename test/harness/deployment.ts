@@ -45,10 +45,18 @@ export class Deployment {
   /** Every step taken, across runs. */
   readonly steps: Step[] = [];
 
+  /**
+   * `others`, when given, answers the registrations that are not dynamic resources (the resource
+   * is echoed as its inputs when it returns undefined): a test can create @pulumi/github's hooks on
+   * GitHub's stand-in, since the GitHub provider plugin cannot run here.
+   */
   constructor(
     private readonly host: ProviderHost,
     private readonly project = "sgw",
     private readonly stack = "test",
+    private readonly others?: (
+      args: pulumi.runtime.MockResourceArgs,
+    ) => Promise<{ id: string; state: Record<string, unknown> } | undefined>,
   ) {}
 
   private urn(type: string, name: string): string {
@@ -70,7 +78,8 @@ export class Deployment {
         newResource: (args) => {
           const p = (async () => {
             if (!args.type.startsWith(DYNAMIC)) {
-              return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
+              const answered = await this.others?.(args);
+              return answered ?? { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
             }
             const urn = this.urn(args.type, args.name);
             seen.add(urn);

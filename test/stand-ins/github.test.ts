@@ -381,6 +381,10 @@ describe("GitHub stand-in: editions and limits", () => {
       const refused = await get();
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      // A client that comes back before Retry-After has passed is marked as early.
+      expect(limited.log.some((l) => l.early)).toBe(false);
+      expect((await get()).status).toBe(429);
+      expect(limited.log.at(-1)).toMatchObject({ outcome: 429, early: true });
     } finally {
       await limited.close();
     }

@@ -29,7 +29,6 @@ async function gql(query: string, variables: Record<string, unknown> = {}, token
     headers: { "content-type": "application/json", authorization: `token ${token}` },
     body: JSON.stringify({ query, variables }),
   });
-  // biome-ignore lint/suspicious/noExplicitAny: GraphQL answers are checked field by field below.
   return (await res.json()) as { data?: any; errors?: Array<{ message: string }> };
 }
 

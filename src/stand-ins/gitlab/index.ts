@@ -448,6 +448,11 @@ export async function startGitLabFake(opts: GitLabFakeOptions = {}): Promise<Git
       h.health.recentFailures = how === "permanently" ? PERMANENT_THRESHOLD + 1 : FAILURE_THRESHOLD + 1;
       h.health.disabledUntil = how === "permanently" ? null : Date.now() + 60_000;
     },
+    enableHook: (id) => {
+      const h = hooks.get(id);
+      if (!h) throw new Error(`fake GitLab has no hook ${id}`);
+      h.health = { recentFailures: 0, backoffCount: 0, disabledUntil: null };
+    },
     setVersion: (v) => {
       version = v;
     },

@@ -105,5 +105,7 @@ export interface GitLabFake extends FakeServer {
   hookEvents(hookId: number): HookLogRecord[];
   /** Disables a hook as GitLab does after failures: for a while (a minute), or for good. */
   disableHook(id: number, how: "temporarily" | "permanently"): void;
+  /** Makes a disabled hook executable again, as a successful test from the UI does. */
+  enableHook(id: number): void;
   setVersion(version: string): void;
 }
