@@ -4,7 +4,8 @@
 // - as written, and case-insensitively (a proxy may upper-case what it echoes);
 // - URL-encoded (`%XX` in either case of hex, a form's `+` for a space), once or twice;
 // - JSON- or JavaScript-escaped (`\u003d`, `\/`, `\"`, `\x3d`) and HTML-escaped (`&#x3d;`, `&amp;`);
-// - wrapped over lines (a line break and the spaces after it, anywhere inside the secret);
+// - wrapped over lines (a line break and the spaces after it, anywhere inside the secret, also
+//   next to the secret's own spaces, whose count the indentation then blurs);
 // - base64 or base64url, alone or inside a larger value such as a Basic pair `user:token`: every
 //   base64 run of the text is decoded and searched (every reading above), so the base64 of
 //   `anything:<secret>` is found without knowing `anything`. Such a run is redacted whole.
@@ -14,7 +15,15 @@
 // the text, but a leak is worse than a mangled message (the relay and the component warn about
 // secrets shorter than 16 characters).
 // The work is linear in the text, bounded by a window: beyond it, the text is cut before it is read.
-import { decodeView, foldView, rawView, secretUnits, type TextView } from "./text-views";
+import {
+  type Breaks,
+  decodeView,
+  foldView,
+  formVariants,
+  rawView,
+  secretUnits,
+  type TextView,
+} from "./text-views";
 
 export const REDACTED = "[redacted]";
 
@@ -29,9 +38,12 @@ interface Needle {
   readonly failure: Int32Array;
 }
 
-function needle(secret: string): Needle | undefined {
-  const units = secretUnits(secret);
-  if (units.length === 0) return undefined;
+/** The needles for a secret's units: as they are, and as forms change them (`formVariants`). */
+function needles(units: Uint16Array): Needle[] {
+  return units.length === 0 ? [] : [units, ...formVariants(units)].map(needle);
+}
+
+function needle(units: Uint16Array): Needle {
   const failure = new Int32Array(units.length);
   for (let i = 1, k = 0; i < units.length; i++) {
     while (k > 0 && units[i] !== units[k]) k = failure[k - 1]!;
@@ -41,10 +53,15 @@ function needle(secret: string): Needle | undefined {
   return { units, failure };
 }
 
-/** The secrets to look for: in the text, and as bytes (their UTF-8) in what base64 decodes to. */
-interface Search {
+/** The secrets to look for in one reading: in the text, and as UTF-8 bytes in decoded base64. */
+interface Needles {
   readonly text: readonly Needle[];
   readonly bytes: readonly Needle[];
+}
+
+/** The secrets to look for, as each way of reading whitespace finds them (see `Breaks`). */
+interface Search {
+  readonly needles: Readonly<Record<Breaks, Needles>>;
   /** The shortest base64 run that can hold a secret. */
   readonly minRun: number;
   /** The longest secret, in characters. */
@@ -55,44 +72,52 @@ interface Search {
 
 function prepare(secrets: Secrets): Search {
   const distinct = [...new Set(secrets.filter((s): s is string => typeof s === "string" && s !== ""))];
-  const text: Needle[] = [];
-  const bytes: Needle[] = [];
+  const found: Record<Breaks, { text: Needle[]; bytes: Needle[] }> = {
+    drop: { text: [], bytes: [] },
+    space: { text: [], bytes: [] },
+  };
   let minBytes = Infinity;
   let longest = 0;
   for (const s of distinct) {
-    const n = needle(s);
-    if (!n) continue;
-    text.push(n);
-    const utf8 = Buffer.from(s, "utf8");
-    bytes.push(needle(utf8.toString("latin1"))!);
+    const utf8 = Buffer.from(s, "utf8").toString("latin1");
+    for (const breaks of ["drop", "space"] as const) {
+      found[breaks].text.push(...needles(secretUnits(s, breaks)));
+      found[breaks].bytes.push(...needles(secretUnits(utf8, breaks)));
+    }
     minBytes = Math.min(minBytes, utf8.length);
     longest = Math.max(longest, s.length);
   }
   const spaced = distinct.some((s) => /[ \t]/.test(s));
-  return { text, bytes, minRun: Math.ceil((minBytes * 4) / 3), longest, spaced };
+  return { needles: found, minRun: Math.ceil((minBytes * 4) / 3), longest, spaced };
+}
+
+/** A reading of a text, with how it read whitespace: that says which needles to look for in it. */
+interface Reading {
+  readonly breaks: Breaks;
+  readonly view: TextView;
 }
 
 /**
  * Every reading of `text` searched for secrets (see the file's head). Line breaks read as nothing;
- * when a secret holds a space or a tab, also as one space.
+ * when a secret holds a space or a tab, also every run of whitespace as one space.
  */
-function readings(text: string, spaced: boolean): TextView[] {
-  const out: TextView[] = [];
+function readings(text: string, spaced: boolean): Reading[] {
+  const out: Reading[] = [];
   for (const breaks of spaced ? (["drop", "space"] as const) : (["drop"] as const)) {
     const raw = rawView(text, breaks);
-    out.push(raw);
+    out.push({ breaks, view: raw });
     const escaped =
       text.includes("\\") || text.includes("&")
         ? decodeView(raw, { percent: false, escapes: true }, breaks)
         : undefined;
-    if (escaped) out.push(escaped);
+    if (escaped) out.push({ breaks, view: escaped });
     // Percent-decoding is the only pass the escapes-only reading does not already cover.
     if (text.includes("%")) {
       const decoded = decodeView(raw, { percent: true, escapes: true }, breaks);
       if (decoded) {
-        out.push(decoded);
+        out.push({ breaks, view: decoded });
         const twice = decodeView(decoded, { percent: true, escapes: true }, breaks);
-        if (twice) out.push(twice);
+        if (twice) out.push({ breaks, view: twice });
       }
     }
   }
@@ -135,9 +160,9 @@ function unitsToString(v: TextView, from: number, to: number): string {
 function holdsSecret(run: string, search: Search): boolean {
   for (let k = 0; k < 4 && run.length - k >= search.minRun; k++) {
     const decoded = Buffer.from(run.slice(k), "base64").toString("latin1");
-    for (const v of readings(decoded, search.spaced)) {
-      const folded = foldView(v);
-      for (const n of search.bytes) {
+    for (const { breaks, view } of readings(decoded, search.spaced)) {
+      const folded = foldView(view);
+      for (const n of search.needles[breaks].bytes) {
         const found: number[] = [];
         searchView(folded, n, found);
         if (found.length > 0) return true;
@@ -177,10 +202,10 @@ function searchBase64(v: TextView, search: Search, spans: number[], seen: Map<st
 function findSpans(text: string, search: Search): Array<[number, number]> {
   const flat: number[] = [];
   const seen = new Map<string, boolean>();
-  for (const v of readings(text, search.spaced)) {
-    const folded = foldView(v);
-    for (const n of search.text) searchView(folded, n, flat);
-    searchBase64(v, search, flat, seen);
+  for (const { breaks, view } of readings(text, search.spaced)) {
+    const folded = foldView(view);
+    for (const n of search.needles[breaks].text) searchView(folded, n, flat);
+    searchBase64(view, search, flat, seen);
   }
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
@@ -210,7 +235,7 @@ function findSpans(text: string, search: Search): Array<[number, number]> {
  */
 function redactPieces(text: string, secrets: Secrets, window: number): { pieces: string[]; cut: boolean } {
   const search = prepare(secrets);
-  if (search.text.length === 0 || text === "") {
+  if (search.needles.drop.text.length === 0 || text === "") {
     const cut = text.length > window;
     return { pieces: [cut ? text.slice(0, window) : text], cut };
   }

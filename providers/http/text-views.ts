@@ -21,23 +21,33 @@ export interface Decodings {
 const CR = 13;
 const LF = 10;
 const SPACE = 32;
+const PLUS = 43;
 const TAB = 9;
 
 /**
- * How a line break, with the spaces or tabs after it, reads: as nothing (a secret wrapped over
- * lines at any point reads as one piece), or as one space (a header folded at a space the secret
- * itself holds).
+ * How whitespace reads.
+ * - "drop": a line break and the spaces or tabs after it read as nothing, so a secret wrapped over
+ *   lines at a point between two of its characters reads as one piece; other whitespace as written.
+ * - "space": every run of spaces, tabs and line breaks reads as one space. A wrap next to spaces
+ *   the secret itself holds cannot tell the secret's spaces from the indentation (`a\r\n   b` may
+ *   be `a  b` wrapped with one space of indentation, or `a b` with two), so such a secret is looked
+ *   for with its own runs of whitespace read as one space too (`secretUnits(secret, "space")`).
  */
 export type Breaks = "drop" | "space";
 
-/** Collects units, reading line breaks as `breaks` says. */
+const isBreak = (c: number) => c === CR || c === LF;
+const isBlank = (c: number) => c === SPACE || c === TAB;
+
+/** Collects units, reading whitespace as `breaks` says. */
 class ViewBuilder {
   readonly chars: Uint16Array;
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   length = 0;
-  /** Where the line break being read began, or -1. */
-  private breakAt = -1;
+  /** Where the line break ("drop") or the run of whitespace ("space") being read began, or -1. */
+  private runAt = -1;
+  /** Where that run of whitespace ends so far ("space"). */
+  private runEnd = -1;
 
   constructor(
     capacity: number,
@@ -49,16 +59,28 @@ class ViewBuilder {
   }
 
   push(char: number, start: number, end: number): void {
-    if (char === CR || char === LF) {
-      if (this.breakAt < 0) this.breakAt = start;
+    if (this.breaks === "space") {
+      if (isBreak(char) || isBlank(char)) {
+        if (this.runAt < 0) this.runAt = start;
+        this.runEnd = end;
+        return;
+      }
+      this.endRun();
+    } else if (isBreak(char)) {
+      if (this.runAt < 0) this.runAt = start;
       return;
-    }
-    if (this.breakAt >= 0) {
-      if (char === SPACE || char === TAB) return;
-      if (this.length > 0 && this.breaks === "space") this.add(SPACE, this.breakAt, start);
-      this.breakAt = -1;
+    } else if (this.runAt >= 0) {
+      if (isBlank(char)) return;
+      this.runAt = -1;
     }
     this.add(char, start, end);
+  }
+
+  /** A run of whitespace read in "space" mode becomes one space spanning all of it. */
+  private endRun(): void {
+    if (this.runAt < 0) return;
+    this.add(SPACE, this.runAt, this.runEnd);
+    this.runAt = -1;
   }
 
   private add(char: number, start: number, end: number): void {
@@ -77,22 +99,39 @@ class ViewBuilder {
   }
 
   done(): TextView {
+    if (this.breaks === "space") this.endRun();
     return { chars: this.chars, starts: this.starts, ends: this.ends, length: this.length };
   }
 }
 
 /** The text as written, line breaks (and the indentation after them) read as `breaks` says. */
 export function rawView(text: string, breaks: Breaks = "drop"): TextView {
-  // One more unit than characters: "space" adds one for a break (it drops one character at least).
-  const b = new ViewBuilder(text.length + 1, breaks);
+  // Never more units than characters: a run of whitespace reads as one unit at most.
+  const b = new ViewBuilder(text.length, breaks);
   for (let i = 0; i < text.length; i++) b.push(text.charCodeAt(i), i, i + 1);
   return b.done();
 }
 
-/** The units of a secret as a folded view reads them (see `foldView`), line breaks left out. */
-export function secretUnits(secret: string): Uint16Array {
-  const v = foldView(rawView(secret));
+/**
+ * The units of a secret as a folded view read with `breaks` reads them (see `foldView`): what a
+ * secret in a text read that way is found as.
+ */
+export function secretUnits(secret: string, breaks: Breaks = "drop"): Uint16Array {
+  const v = foldView(rawView(secret, breaks));
   return v.chars.slice(0, v.length);
+}
+
+/**
+ * A secret's units as forms change them, where they do: each space written `+` (a form encoder),
+ * and each `+` read as a space (a form decoder that got the secret unencoded). Each is one whole
+ * reading of the secret: a `+` of the text matches a space of the secret in the first, a space of
+ * the text a `+` of the secret in the second, never both at once.
+ */
+export function formVariants(units: Uint16Array): Uint16Array[] {
+  const out: Uint16Array[] = [];
+  if (units.includes(SPACE)) out.push(units.map((c) => (c === SPACE ? PLUS : c)));
+  if (units.includes(PLUS)) out.push(units.map((c) => (c === PLUS ? SPACE : c)));
+  return out;
 }
 
 function hexDigit(c: number): number {
@@ -201,7 +240,7 @@ function utf8At(v: TextView, at: number, lead: number): { cp: number; next: numb
  * would only repeat its input.
  */
 export function decodeView(v: TextView, how: Decodings, breaks: Breaks = "drop"): TextView | undefined {
-  const b = new ViewBuilder(v.length + 1, breaks);
+  const b = new ViewBuilder(v.length, breaks);
   let decoded = false;
   let i = 0;
   while (i < v.length) {
@@ -244,14 +283,13 @@ export function decodeView(v: TextView, how: Decodings, breaks: Breaks = "drop")
 
 /**
  * A code point's case-insensitive form: upper-cased, then lower-cased, as a crude case folding that
- * also matches expansions (`ß` and `SS`, `ᾀ` and `ἈΙ`). A space reads as `+`, as a form writes it.
+ * also matches expansions (`ß` and `SS`, `ᾀ` and `ἈΙ`). A space stays a space: a form's `+` for a
+ * space is looked for as its own reading of the secret (see `formVariants`): a `+` of the secret
+ * matching a space of the text right beside a space of the secret matching a `+` is no reading.
  */
 const foldCache = new Map<number, string>();
 function foldCodePoint(cp: number): string {
-  if (cp < 128) {
-    if (cp >= 65 && cp <= 90) return String.fromCharCode(cp + 32);
-    return cp === SPACE ? "+" : String.fromCharCode(cp);
-  }
+  if (cp < 128) return String.fromCharCode(cp >= 65 && cp <= 90 ? cp + 32 : cp);
   let f = foldCache.get(cp);
   if (f === undefined) {
     f = String.fromCodePoint(cp).toUpperCase().toLowerCase();
@@ -282,7 +320,7 @@ export function foldView(v: TextView): TextView {
     }
     const f = cp < 128 ? undefined : foldCodePoint(cp);
     if (f === undefined) {
-      b.chars[n] = cp >= 65 && cp <= 90 ? cp + 32 : cp === SPACE ? 43 : cp;
+      b.chars[n] = cp >= 65 && cp <= 90 ? cp + 32 : cp;
       b.starts[n] = start;
       b.ends[n++] = end;
       continue;

@@ -102,6 +102,31 @@ describe("redact: the forms a secret is echoed in", () => {
     }
   });
 
+  it("wrapped next to spaces the secret itself holds, however deep the indentation", () => {
+    // Found by the property below (seed -665539586): the indentation after the break and the
+    // secret's own spaces are one run of whitespace, which no count of spaces could read back.
+    expect(redact("pre: !\r\n      ! ;post", ["!     !"])).toBe(`pre: ${REDACTED} ;post`);
+    const spaced = "glpat two  spaces   three";
+    for (let at = 1; at < spaced.length; at++) {
+      for (const brk of ["\r\n ", "\n\t", "\n", "\r\n    "]) {
+        expectRedacted(`${spaced.slice(0, at)}${brk}${spaced.slice(at)}`, [spaced]);
+      }
+    }
+    // Whitespace at a secret's edge is part of what is redacted, and the words around it stay.
+    expect(redact("a\n  b x  y", ["b x"])).toBe(`a\n  ${REDACTED}  y`);
+  });
+
+  it("a + of the secret is a space only where a form decoder read it so, never beside a + for a space", () => {
+    // Found by the same property: wrapped after its `+`, this secret's space went with the
+    // indentation, and "+!" with the space before it read as "+ !" (each as the other), which
+    // took the space before the secret too.
+    expect(redact("pre: +\r\n  !    ! ;post", ["+ !    !"])).toBe(`pre: ${REDACTED} ;post`);
+    expect(redact("say +x", ["+ x"])).toBe("say +x");
+    // A form's + for each space, and a form decoder's space for each +, are each found.
+    expect(redact("q=a+b+c&r", ["a b c"])).toBe(`q=${REDACTED}&r`);
+    expect(redact("echo: a b c.", ["a+b+c"])).toBe(`echo: ${REDACTED}.`);
+  });
+
   it("overlapping secrets, and one inside another, leave no piece of either, in any order", () => {
     const a = "abcdef123456";
     const b = "123456ghijkl";
