@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { SourcegraphWebhooks } from "../../src/components/sourcegraph-webhooks";
 import { readDeclaration } from "../../src/program/config";
 import { Deployment } from "../harness/deployment";
@@ -152,11 +153,10 @@ describe("sg-webhooks sandbox", () => {
   });
 
   it("the root program deploys Pulumi.sandbox.yaml against the fakes, and every test delivery is accepted", async () => {
-    const yaml = require("js-yaml") as { load(text: string): any };
-    const doc = yaml.load(readFileSync(path.join(dir, "Pulumi.sandbox.yaml"), "utf8"));
-    const config = Object.fromEntries(
-      Object.entries(doc.config as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(v)]),
-    );
+    const doc = parse(readFileSync(path.join(dir, "Pulumi.sandbox.yaml"), "utf8")) as {
+      config: Record<string, unknown>;
+    };
+    const config = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, JSON.stringify(v)]));
     const declaration = readDeclaration("sourcegraph-webhooks", config);
     const host = await startHost();
     try {
