@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { Command, CommanderError } from "commander";
+import { packageRoot } from "../package-root";
 import { registerDlq } from "./commands/dlq";
 import { registerDoctor } from "./commands/doctor";
 import { registerRedeliver } from "./commands/redeliver";
@@ -10,11 +13,21 @@ import { registerServe } from "./commands/serve";
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** The package's version, from its package.json: found from src/cli and from dist/src/cli alike. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 /** `sg-webhooks`: each subcommand registers itself from its own file. */
 export function buildCli(): Command {
   const program = new Command("sg-webhooks")
-    .description("Sourcegraph incoming webhooks as code: the ingest relay and a local sandbox")
-    .version(require("../../../package.json").version)
+    .description(
+      "Sourcegraph incoming webhooks as code: the ingest relay, doctor and redeliver, and a local sandbox",
+    )
+    .version(packageVersion())
     // Commander throws its usage errors instead of exiting 1, so that they end with EXIT_USAGE.
     // Set before the subcommands are added: they inherit it.
     .exitOverride();
