@@ -4,7 +4,7 @@
 // exit 1. Each case puts back what it broke, so the cases share one deployment.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Check, Report } from "../../src/doctor";
-import { startWorld, type World } from "./e2e-world";
+import { expectLoggedOnce, outage, startWorld, type World } from "./e2e-world";
 
 let w: World;
 
@@ -233,6 +233,28 @@ describe("doctor end to end: warnings (exit 0)", () => {
     expect(listed.filter((l) => l.outcome === 429)).toHaveLength(1);
     expect(w.gh.log.filter((l) => l.early)).toEqual([]);
     expect(listed.at(-1)!.outcome).toBe(200);
+  });
+});
+
+describe("redeliver end to end, direct to Sourcegraph", () => {
+  it("20 events sent while Sourcegraph refused connections reach its logs exactly once; a second run sends nothing", async () => {
+    const sent = await outage(w, async () => {
+      await w.sg.refuseConnections();
+      return async () => w.sg.acceptConnections();
+    });
+    expect(sent.every((d) => d.status === "failed to connect" && d.statusCode === 0)).toBe(true);
+    const first = await w.redeliver({ since: "1h" });
+    expect(first.report.actions.filter((a) => a.outcome === "redelivered")).toHaveLength(sent.length);
+    await w.gh.settled();
+    expectLoggedOnce(w, sent);
+    const logged = w.sg.webhookLogs().length;
+    const second = await w.redeliver({ since: "1h" });
+    expect(
+      second.report.actions.filter((a) => a.outcome === "redelivered" || a.outcome === "would_redeliver"),
+    ).toEqual([]);
+    await w.gh.settled();
+    expect(w.sg.webhookLogs()).toHaveLength(logged);
+    expectLoggedOnce(w, sent);
   });
 });
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import pino from "pino";
+import { expect } from "vitest";
 import { stringify } from "yaml";
 import type { SourcegraphWebhooksArgs } from "../../src/components/args";
 import { SourcegraphWebhooks } from "../../src/components/sourcegraph-webhooks";
@@ -26,7 +27,7 @@ import {
 import { type Relay, startRelay } from "../../src/relay";
 import { type BitbucketCloudFake, startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";
 import { type BitbucketServerFake, startBitbucketServerFake } from "../../src/stand-ins/bitbucket-server";
-import { type GitHubFake, startGitHubFake } from "../../src/stand-ins/github";
+import { type GitHubDeliveryRecord, type GitHubFake, startGitHubFake } from "../../src/stand-ins/github";
 import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
 import { ADMIN_TOKEN, type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { Deployment } from "../harness/deployment";
@@ -187,8 +188,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 
   const host: ProviderHost = await startHost();
   const engine = new Deployment(host, PROJECT, STACK, githubResources());
+  // GitHub pings each hook it creates; a relay knows the new receivers only once it reads them again.
+  if (relay) gh.holdDeliveries();
   await engine.up(() => new SourcegraphWebhooks("sourcegraph", declaration()));
   await relay?.reload();
+  gh.releaseDeliveries();
   await Promise.all([gh.settled(), bbs.settled(), gl.deliveriesSettled()]);
 
   const writeStack = (edit?: (args: SourcegraphWebhooksArgs) => void, stack = STACK): string => {
@@ -261,6 +265,46 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       if (relayDir) rmSync(relayDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An outage: `breakIt` breaks the path to Sourcegraph and returns how to mend it; meanwhile GitHub
+ * sends 20 push events on acme/widgets (each to the repository's hook and the organization's). The
+ * deliveries GitHub made are returned once the path is mended.
+ */
+export async function outage(
+  w: World,
+  breakIt: () => Promise<() => Promise<void>>,
+): Promise<GitHubDeliveryRecord[]> {
+  const mend = await breakIt();
+  const sent: GitHubDeliveryRecord[] = [];
+  try {
+    for (let i = 0; i < 20; i++)
+      sent.push(...(await w.gh.emit("acme/widgets", "push", { ref: `refs/heads/outage-${i}` })));
+  } finally {
+    await mend();
+  }
+  expect(new Set(sent.map((d) => d.guid)).size).toBe(20);
+  expect(sent).toHaveLength(40);
+  return sent;
+}
+
+/** Sourcegraph's webhook logs hold each delivery (its event's guid, to its hook) exactly once, accepted. */
+export function expectLoggedOnce(w: World, sent: readonly GitHubDeliveryRecord[]): void {
+  const value = (headers: Array<{ name: string; values: string[] }>, name: string) =>
+    headers.find((h) => h.name.toLowerCase() === name)?.values[0];
+  const logs = w.sg.webhookLogs();
+  for (const d of sent) {
+    const mine = logs.filter(
+      (l) =>
+        value(l.request.headers, "x-github-delivery") === d.guid &&
+        value(l.request.headers, "x-github-hook-id") === String(d.hookId),
+    );
+    expect(
+      mine.map((l) => l.statusCode),
+      `${d.guid} to hook ${d.hookId}`,
+    ).toEqual([200]);
+  }
 }
 
 /** The checks of one code host connection (`github/ghe`), by check name and code. */

@@ -347,6 +347,32 @@ describe("GitHub stand-in: deliveries", () => {
   });
 });
 
+describe("GitHub stand-in: held deliveries", () => {
+  it("holds deliveries until released, then sends them", async () => {
+    const g = await startGitHubFake({ orgs: ["acme"] });
+    try {
+      g.holdDeliveries();
+      const before = rx.received.length;
+      g.addHook("acme", { url: `${rx.url}/held`, events: ["push"] });
+      const emitted = g.emit("acme", "push");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(rx.received.length).toBe(before);
+      expect(g.deliveries()).toEqual([]);
+      g.releaseDeliveries();
+      expect(await emitted).toHaveLength(1);
+      await g.settled();
+      expect(
+        g
+          .deliveries()
+          .map((d) => d.event)
+          .sort(),
+      ).toEqual(["ping", "push"]);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe("GitHub stand-in: editions and limits", () => {
   it("github.com edition: the API at the root, 3 days to redeliver", async () => {
     const dotcom = await startGitHubFake({ edition: "dotcom", orgs: ["acme"] });

@@ -96,8 +96,11 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
     }
     return record;
   };
-  const send = async (h: GitHubHookRecord, spec: EventSpec, redelivery = false) =>
-    store(
+  // While held, deliveries wait (a test sets up what receives them first).
+  let held: { promise: Promise<void>; release: () => void } | undefined;
+  const send = async (h: GitHubHookRecord, spec: EventSpec, redelivery = false) => {
+    while (held) await held.promise;
+    return store(
       await attempt(h, spec, {
         timeoutMs,
         ...(enterprise ? { enterprise: { version: "3.17.0", host } } : {}),
@@ -105,6 +108,7 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
       redelivery,
       spec,
     );
+  };
   const inBackground = (p: Promise<unknown>) => {
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -433,6 +437,19 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
     },
     settled: async () => {
       while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    holdDeliveries: () => {
+      if (held) return;
+      let release = () => {};
+      const promise = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      held = { promise, release };
+    },
+    releaseDeliveries: () => {
+      const h = held;
+      held = undefined;
+      h?.release();
     },
   });
 }

@@ -69,4 +69,7 @@ export interface GitHubFake extends FakeServer {
   backdate(deliveryId: number, ms: number): void;
   /** Waits for every delivery in flight (pings, redeliveries). */
   settled(): Promise<void>;
+  /** Holds every delivery (sent as soon as `releaseDeliveries()`): a test readies the receiving side first. */
+  holdDeliveries(): void;
+  releaseDeliveries(): void;
 }
