@@ -5,7 +5,6 @@ import type { Command } from "commander";
 import { UsageError } from "../../doctor/inputs/usage-error";
 import { renderHuman } from "../../doctor/report/human";
 import { renderJson } from "../../doctor/report/json";
-import { durationMs, runDoctor } from "../../doctor/run";
 
 interface DoctorFlags {
   config?: string;
@@ -56,6 +55,9 @@ export function registerDoctor(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (flags: DoctorFlags, cmd: Command) => {
       try {
+        // Loaded when the command runs: checking a declaration pulls in @pulumi/pulumi (seconds to
+        // load), which every other command (serve above all) must not pay for at start-up.
+        const { durationMs, runDoctor }: typeof import("../../doctor/run") = require("../../doctor/run");
         const report = await runDoctor({
           config: flags.config,
           outputs: flags.outputs,

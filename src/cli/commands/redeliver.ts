@@ -4,7 +4,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../../doctor/inputs/usage-error";
 import { renderRedeliverHuman, renderRedeliverJson } from "../../doctor/redeliver/render";
-import { runRedeliver } from "../../doctor/redeliver/run";
 import { usage, withPlanFlags } from "./doctor";
 
 interface RedeliverFlags {
@@ -36,6 +35,10 @@ export function registerRedeliver(program: Command): void {
     .option("--json", "print what was done as JSON")
     .action(async (flags: RedeliverFlags, cmd: Command) => {
       try {
+        // Loaded when the command runs, as doctor's is: it pulls in @pulumi/pulumi.
+        const {
+          runRedeliver,
+        }: typeof import("../../doctor/redeliver/run") = require("../../doctor/redeliver/run");
         const report = await runRedeliver({
           config: flags.config,
           outputs: flags.outputs,
