@@ -3,8 +3,9 @@
 // names its component `sourcegraph`); from the stack outputs they are read as deployed.
 import { DEFAULT_API_URL as BITBUCKET_CLOUD_API } from "../../providers/bitbucket-cloud/types";
 import { githubApiUrl } from "../../providers/github";
-import { connectionKeys } from "../components/sourcegraph-webhooks";
-import { relayHookUrl, selectEvents, splitRepository, trimSlashes } from "../components/validation";
+import { type Connection, resolveDeclaration } from "../components/connections";
+import { describeHooks } from "../components/hook-summaries";
+import { relayHookUrl, trimSlashes } from "../components/validation";
 import type { StackOutputs } from "./inputs/outputs-file";
 import type { StackFile } from "./inputs/stack-file";
 import { UsageError } from "./inputs/usage-error";
@@ -41,108 +42,64 @@ function credentials(values: Record<string, unknown>): Record<string, string> | 
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** The plan of a stack file, as the root program would deploy it. */
+/** The plain credentials a resolved connection was declared with (never a `secure:` one: dropped on reading). */
+function declaredCredentials(c: Connection): Record<string, string> | undefined {
+  switch (c.host) {
+    case "github":
+    case "gitlab":
+      return credentials({ token: c.token });
+    case "bitbucketServer":
+      return credentials({ token: c.token, username: c.username, password: c.password });
+    case "bitbucketCloud":
+      return credentials({ token: c.token, email: c.email, apiToken: c.apiToken });
+  }
+}
+
+/**
+ * The plan of a stack file, as the root program would deploy it: the component's own resolution of
+ * the declaration and its own description of each hook (the entries of its `hooks` output), so
+ * that names, targets, events and API bases are the ones it deploys.
+ */
 export function planFromStackFile(file: StackFile, env: NodeJS.ProcessEnv = process.env): Plan {
   const { project, stack, declaration: args } = file;
-  const keys = connectionKeys(args);
-  const relayUrl = args.relay ? trimSlashes(args.relay.publicUrl) : undefined;
-  const connections: PlannedConnection[] = [];
-  const receiverName = (host: CodeHost, key: string, given: string | undefined) =>
-    given ?? `${project}-${stack}-${ROOT_COMPONENT}-${host}-${key}`;
-  const base = (host: CodeHost, key: string, urn: string, given: string | undefined) => ({
-    id: `${host}/${key}`,
-    codeHost: host,
-    codeHostKind: CODE_HOST_KIND[host],
-    codeHostUrn: urn,
-    receiverName: receiverName(host, key, given),
-    ...(relayUrl ? { relayUrl } : {}),
-  });
-
-  (args.github ?? []).forEach((c, i) => {
-    const key = keys.github[i]!;
-    const urn = trimSlashes(c.url ?? "https://github.com");
-    const events = selectEvents("github", c, `github[${i}]`);
-    const apiUrl = githubApiUrl(urn);
-    const hooks: PlannedHook[] = [
-      ...(c.organizations ?? []).map((org) => ({
-        kind: "organization" as const,
-        target: org,
-        apiUrl,
-        events,
-      })),
-      ...(c.repositories ?? []).map((repo) => {
-        const { owner, name } = splitRepository(repo, `github[${i}].repositories`);
-        return { kind: "repository" as const, target: `${owner}/${name}`, apiUrl, events };
+  const resolved = resolveDeclaration(args, env);
+  const connections = resolved.connections.map((c): PlannedConnection => {
+    const base = `${ROOT_COMPONENT}-${c.host}-${c.key}`;
+    const hooks = describeHooks(c).map(
+      (h): PlannedHook => ({
+        kind: h.kind,
+        target: h.target,
+        apiUrl: apiBase(h.codeHost, h.apiUrl),
+        events: h.events,
+        ...(h.enableSslVerification !== undefined ? { sslVerification: h.enableSslVerification } : {}),
+        // BitbucketServerWebhook's default webhookName, <project>-<stack>-<resource name>: the plugin's upsert key.
+        ...(c.host === "bitbucketServer" ? { expectedName: `${project}-${stack}-${base}-${h.name}` } : {}),
       }),
-    ];
-    connections.push({
-      ...base("github", key, urn, c.receiverName),
+    );
+    return {
+      id: c.connection,
+      codeHost: c.host,
+      codeHostKind: c.kind,
+      codeHostUrn: c.url,
+      // SourcegraphReceiver's default webhookName: <project>-<stack>-<resource name>.
+      receiverName: c.receiverName ?? `${project}-${stack}-${base}`,
+      ...(resolved.relayUrl ? { relayUrl: resolved.relayUrl } : {}),
       hooks,
-      declaredCredentials: credentials({ token: c.token }),
-    });
+      ...(declaredCredentials(c) ? { declaredCredentials: declaredCredentials(c) } : {}),
+    };
   });
-
-  (args.gitlab ?? []).forEach((c, i) => {
-    const key = keys.gitlab[i]!;
-    const urn = trimSlashes(c.url ?? env.GITLAB_URL ?? "https://gitlab.com");
-    const events = selectEvents("gitlab", c, `gitlab[${i}]`);
-    const common = { apiUrl: urn, events, sslVerification: c.enableSslVerification ?? true };
-    const hooks: PlannedHook[] = [
-      ...(c.projects ?? []).map((p) => ({ kind: "project" as const, target: String(p), ...common })),
-      ...(c.groups ?? []).map((g) => ({ kind: "group" as const, target: String(g), ...common })),
-    ];
-    connections.push({
-      ...base("gitlab", key, urn, c.receiverName),
-      hooks,
-      declaredCredentials: credentials({ token: c.token }),
-    });
-  });
-
-  (args.bitbucketServer ?? []).forEach((c, i) => {
-    const key = keys.bitbucketServer[i]!;
-    // validateDeclaration has made sure one of the two is set.
-    const urn = trimSlashes((c.url ?? env.BITBUCKET_SERVER_URL)!);
-    const events = selectEvents("bitbucketServer", c, `bitbucketServer[${i}]`);
-    const hooks: PlannedHook[] = (c.scopes ?? ["global"]).map((scope) => ({
-      kind: "plugin" as const,
-      target: scope,
-      apiUrl: urn,
-      events,
-      // BitbucketServerWebhook's default webhookName: <project>-<stack>-<resource name>.
-      expectedName: `${project}-${stack}-${ROOT_COMPONENT}-bitbucketServer-${key}-${scope.replace(/[:/]/g, "-")}`,
-    }));
-    connections.push({
-      ...base("bitbucketServer", key, urn, c.receiverName),
-      hooks,
-      declaredCredentials: credentials({ token: c.token, username: c.username, password: c.password }),
-    });
-  });
-
-  (args.bitbucketCloud ?? []).forEach((c, i) => {
-    const key = keys.bitbucketCloud[i]!;
-    const urn = trimSlashes(c.url ?? "https://bitbucket.org");
-    const events = selectEvents("bitbucketCloud", c, `bitbucketCloud[${i}]`);
-    const apiUrl = trimSlashes(c.apiUrl ?? BITBUCKET_CLOUD_API);
-    const hooks: PlannedHook[] = [
-      ...(c.workspaces ?? []).map((w) => ({ kind: "workspace" as const, target: w, apiUrl, events })),
-      ...(c.repositories ?? []).map((r) => {
-        const { owner, name } = splitRepository(r, `bitbucketCloud[${i}].repositories`);
-        return { kind: "repository" as const, target: `${owner}/${name}`, apiUrl, events };
-      }),
-    ];
-    connections.push({
-      ...base("bitbucketCloud", key, urn, c.receiverName),
-      hooks,
-      declaredCredentials: credentials({ token: c.token, email: c.email, apiToken: c.apiToken }),
-    });
-  });
-
   return {
     source: "config",
     sourcegraphEndpoint: plain(args.sourcegraph?.endpoint) ?? plain(env.SRC_ENDPOINT),
     sourcegraphToken: plain(args.sourcegraph?.accessToken),
     connections,
   };
+}
+
+/** GitLab's calls take the instance URL (gitbeaker adds /api/v4); the other hosts' the API base as is. */
+function apiBase(host: CodeHost, apiUrl: string): string {
+  const trimmed = trimSlashes(apiUrl);
+  return host === "gitlab" ? trimmed.replace(/\/api\/v4$/, "") : trimmed;
 }
 
 /** A hook's API base when the outputs do not give it: derived from the code host URL. */
@@ -168,9 +125,7 @@ export function planFromOutputs(outputs: StackOutputs, env: NodeJS.ProcessEnv = 
         kind: h.kind,
         target: h.target,
         id: h.id,
-        apiUrl: h.apiUrl
-          ? trimSlashes(h.apiUrl).replace(/\/api\/v4$/, "")
-          : defaultApiUrl(codeHost, r.codeHostUrn),
+        apiUrl: h.apiUrl ? apiBase(codeHost, h.apiUrl) : defaultApiUrl(codeHost, r.codeHostUrn),
         ...(h.events ? { events: h.events } : {}),
         ...(h.enableSslVerification !== undefined ? { sslVerification: h.enableSslVerification } : {}),
       }));
