@@ -2,7 +2,9 @@
 // (through the real dynamic-provider host; GitHub's hooks made on GitHub's stand-in) is all well
 // but for Bitbucket Cloud, which has no delivery yet; then each breakage gives its code, a fix and
 // exit 1. Each case puts back what it broke, so the cases share one deployment.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { registerDoctor } from "../../dist/src/cli/commands/doctor";
 import type { Check, Report } from "../../src/doctor";
 import { expectLoggedOnce, outage, startWorld, type World } from "./e2e-world";
 
@@ -43,20 +45,52 @@ describe("doctor end to end, direct to Sourcegraph", () => {
       ).toBe(true);
     }
     expect(human).toMatch(/all well/);
-    console.log(human);
   });
 });
 
-/** Runs doctor and returns the failing (or warning) checks of `connection` with their code. */
+/** `sg-webhooks doctor <args>` in-process, from the build (the command requires doctor when it runs): what it printed and the exit code it set. */
+async function cli(args: string[]): Promise<{ out: string; code: number }> {
+  const program = new Command().exitOverride();
+  registerDoctor(program);
+  const chunks: string[] = [];
+  const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  const before = process.exitCode;
+  try {
+    await program.parseAsync(["node", "sg-webhooks", "doctor", ...args]);
+    return { out: chunks.join(""), code: Number(process.exitCode ?? 0) };
+  } finally {
+    write.mockRestore();
+    process.exitCode = before;
+    w.printed.push(chunks.join(""));
+  }
+}
+
+describe("sg-webhooks doctor, the command", () => {
+  it("exits 0 on the fresh deployment and 1 on a breakage, printing the pinned JSON", async () => {
+    const fresh = await cli(["--config", w.stackFile, "--json", "--wait", "3s"]);
+    expect(fresh.code).toBe(0);
+    expect(JSON.parse(fresh.out)).toMatchObject({ ok: true });
+    w.sg.removeCodeHostConnection(w.bbs.url);
+    try {
+      const broken = await cli(["--config", w.stackFile, "--no-probe"]);
+      expect(broken.code).toBe(1);
+      expect(broken.out).toMatch(/FAIL\s+connection\s+.*connection_missing/);
+      expect(broken.out).toMatch(/fix: /);
+    } finally {
+      w.sg.addCodeHostConnection({ kind: "BITBUCKETSERVER", url: w.bbs.url });
+    }
+  });
+});
+
+/** Runs doctor and returns its checks of one status (each with a fix), and their codes by connection. */
 async function findings(status: "fail" | "warn", more: Parameters<World["doctor"]>[0] = {}) {
   const { report } = await w.doctor(more);
   const found = report.checks.filter((c) => c.status === status);
   for (const c of found) expect(c.fix, `${c.code} has a fix`).not.toBe("");
   const codes = [...new Set(found.map((c) => `${c.connection} ${c.code}`))].sort();
-  if (process.env.E2E_DEBUG)
-    console.log(
-      found.map((c) => `${c.connection} ${c.check} ${c.target} ${c.code}: ${c.message}`).join("\n"),
-    );
   return { report, found, codes };
 }
 
