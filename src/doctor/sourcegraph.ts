@@ -12,7 +12,7 @@ import {
   type SourcegraphConnection,
   sameUrn,
 } from "../../providers/sourcegraph";
-import { finding, pass, type Subject, skip } from "./codes";
+import { finding, pass, ROTATE_SECRET_FIX, type Subject } from "./codes";
 import { CREDENTIAL_HINTS } from "./credentials";
 import { sourcegraphFailure } from "./failures";
 import type { SecretBag } from "./secrets";
@@ -172,12 +172,7 @@ export async function checkSourcegraphHistory(
     "recent_failures",
     `Sourcegraph answered ${errors.length}${errors.length >= 500 ? "+" : ""} deliveries with an error since ${since} (${statuses}; newest at ${errors[0]!.receivedAt})`,
     signature
-      ? `some were refused for their signature: ${"rotate the connection's secret through pulumi up"}; then run sg-webhooks redeliver`
+      ? `some were refused for their signature: ${ROTATE_SECRET_FIX}; then run sg-webhooks redeliver`
       : "fix what the other checks report, then run sg-webhooks redeliver to send the failed events again",
   );
-}
-
-/** A receiver-level check that could not be made because the receiver was not found. */
-export function withoutReceiver(at: Subject, check: "connection" | "history", why: string): Check {
-  return skip(at, check, why);
 }
