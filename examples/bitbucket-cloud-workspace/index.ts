@@ -18,3 +18,5 @@ const webhooks = new SourcegraphWebhooks("sourcegraph", {
 });
 
 export const receivers = webhooks.receivers;
+// `receivers` and `hooks` under these names: `pulumi stack output --json | sg-webhooks doctor --outputs -` reads them.
+export const hooks = webhooks.hooks;

@@ -18,5 +18,7 @@ const webhooks = new SourcegraphWebhooks("sourcegraph", {
 });
 
 export const receivers = webhooks.receivers;
+// `receivers` and `hooks` under these names: `pulumi stack output --json | sg-webhooks doctor --outputs -` reads them.
+export const hooks = webhooks.hooks;
 /** `pulumi stack output --show-secrets relayReceiversFile > receivers.json` */
 export const relayReceiversFile = webhooks.relayReceiversFile;
