@@ -28,7 +28,11 @@ export interface RelayDefaults extends IntakeLimits {
   readonly forwardTimeout: DefaultDuration;
   /** `--concurrency`: deliveries forwarded at once. */
   readonly concurrency: number;
-  /** `--dedupe-window`: how long delivery IDs are remembered to drop redeliveries. */
+  /**
+   * `--dedupe-window`: how long the record of a delivered or ignored delivery, and so its delivery
+   * ID, is kept after it is settled; a redelivery within it is dropped. Pending deliveries and dead
+   * letters keep theirs until they are settled, replayed or purged.
+   */
   readonly dedupeWindow: DefaultDuration;
   /** `--shutdown-grace`: how long shutdown may finish requests in progress and forward what is due. */
   readonly shutdownGrace: DefaultDuration;
@@ -40,7 +44,7 @@ export interface RelayDefaults extends IntakeLimits {
   readonly logLevel: LogLevel;
   /** How often the forwarder looks for deliveries made due by another process (`dlq replay`). */
   readonly poll: DefaultDuration;
-  /** How often delivery IDs older than the dedupe window are pruned. */
+  /** How often the records settled longer ago than the dedupe window are pruned. */
   readonly pruneInterval: DefaultDuration;
 }
 

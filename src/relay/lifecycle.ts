@@ -34,7 +34,7 @@ export interface RelayOptions extends Partial<IntakeLimits> {
   readonly retryMaxDelayMs?: number;
   readonly forwardTimeoutMs?: number;
   readonly concurrency?: number;
-  /** How long a delivery ID is remembered to drop redeliveries. */
+  /** How long after a delivery is settled its record, and so its delivery ID, is kept to drop redeliveries. */
   readonly dedupeWindowMs?: number;
   /** How long shutdown may wait for requests in progress and keep forwarding what is due. */
   readonly shutdownGraceMs?: number;

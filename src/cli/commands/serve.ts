@@ -95,7 +95,7 @@ export function registerServe(program: Command): void {
     .option("--concurrency <n>", "deliveries forwarded at once", String(DEFAULTS.concurrency))
     .option(
       "--dedupe-window <duration>",
-      "how long delivery IDs are remembered to drop redeliveries",
+      "how long after a delivery is settled its record, and so its delivery ID, is kept to drop redeliveries",
       DEFAULTS.dedupeWindow.text,
     )
     .option(
