@@ -21,7 +21,7 @@ export function createMetrics(
     }),
     rejected: new Counter({
       name: `${p}rejected_total`,
-      help: "Requests answered without storing them, or connections refused, by reason (bad_signature, unknown_event, unknown_receiver, malformed_uuid, malformed_body, too_large, repeated_header, unsigned_ping, unverified_budget, slow_body, connection_cap, not_ready, store_failed)",
+      help: "Requests answered without storing them, or connections refused, by reason (bad_signature, unknown_event, unknown_receiver, malformed_uuid, malformed_body, unsupported_kind, too_large, repeated_header, unsigned_ping, unverified_budget, slow_body, connection_cap, not_ready, store_failed)",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
