@@ -11,10 +11,10 @@
 // signature, or when a delivery was dead-lettered for another reason than the one planted below.
 //
 // Duplicates are expected, and are not a failure: the relay forwards at least once. A delivery
-// whose forwarding request Sourcegraph answered 2xx is deleted from the store only after that
-// answer arrives, so a SIGKILL between the two (up to --concurrency deliveries in flight), or a
-// connection cut after Sourcegraph processed the request (the receiver going down under it), sends
-// that delivery again after the restart. Exactly once would need Sourcegraph to deduplicate by
+// whose forwarding request Sourcegraph answered 2xx is settled in the store (kept as a record of
+// that answer, without its body) only after the answer arrives, so a SIGKILL between the two (up
+// to --concurrency deliveries in flight), or a connection cut after Sourcegraph processed the
+// request (the receiver going down under it), sends that delivery again after the restart. Exactly once would need Sourcegraph to deduplicate by
 // delivery ID, and nothing in reference/ says it does; a repeat is what a code host's own
 // redelivery (GitHub's redeliver API, GitLab's resend, both with the same ID) sends it anyway. The
 // relay never stores a code host's redelivery twice (it remembers delivery IDs), so every
