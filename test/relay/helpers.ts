@@ -1,3 +1,6 @@
+// What the relay's tests share: the captured deliveries (test/fixtures/ingest) as they are signed and
+// sent, HTTP calls, waiting for a condition, a logger whose lines are kept, and a store with some
+// of its methods replaced.
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
