@@ -1,4 +1,6 @@
-// Proves the code shown in README.md, docs/ and the examples' READMEs works as shown: TypeScript type-checks against the package, YAML and JSON parse, shell is valid bash that runs real sg-webhooks commands and flags and real pulumi subcommands, and shown CLI output is what the CLI prints.
+// Proves the code blocks of README.md, docs/ and the examples' READMEs work as shown.
+// TypeScript type-checks against the package, YAML and JSON parse, shell is valid bash that runs real
+// sg-webhooks commands and flags and real pulumi subcommands, and shown CLI output is what the CLI prints.
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

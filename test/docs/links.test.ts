@@ -1,4 +1,6 @@
-// Proves every relative link in README.md, docs/ and the examples' READMEs points at a file of this repository, and every #anchor at a heading of the page it names; and that README stays a first page (under 300 lines).
+// Proves every relative link of the documentation resolves, and README stays a first page.
+// Every link in README.md, docs/, the examples' READMEs and test/README.md points at a file of this
+// repository, and every #anchor at a heading of the page it names; README stays under 300 lines.
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";

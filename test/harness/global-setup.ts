@@ -1,3 +1,4 @@
+// Vitest's global setup: links this checkout into its own node_modules and builds dist/ before any test.
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 

@@ -1,4 +1,6 @@
-// BitbucketCloudWebhook through the real dynamic-provider host over gRPC, as `pulumi up` drives it.
+// Proves BitbucketCloudWebhook's lifecycle through the real dynamic-provider host, as `pulumi up` runs it.
+// Serialized without credentials; create, diff, read, drift, update, delete; state from a newer version
+// refused; adoption; errors that name the fix without a secret.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forwardingProvider } from "../../src/dynamic/forwarding-provider";
 import { type BitbucketCloudFake, startBitbucketCloudFake } from "../../src/stand-ins/bitbucket-cloud";

@@ -1,3 +1,4 @@
+// Proves BitbucketServerWebhook's lifecycle through the real dynamic-provider host over gRPC.
 // BitbucketServerWebhook through the real dynamic-provider host over gRPC, with the serialized
 // provider exactly as dynamic.Resource stores it, against the plugin fake.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

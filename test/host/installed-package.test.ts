@@ -1,3 +1,4 @@
+// Proves the package as `npm pack` ships it works installed in a user's project.
 // The package as a user's project has it: only the files `npm pack` publishes, under the project's
 // node_modules, with the Pulumi program's directory as the dynamic-provider host's working
 // directory. Proves that the published files hold everything the providers, the CLI, the relay's

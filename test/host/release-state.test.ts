@@ -1,3 +1,4 @@
+// Proves state written by release 0.1.0 still refreshes, updates and destroys with the code installed now.
 // The state that release 0.1.0 wrote (test/fixtures/providers/release-0.1.0-state.json: its exact
 // serialized stubs and outputs) keeps working with the code installed now, through the real
 // dynamic-provider host: the stub from the state refreshes, updates and destroys each resource.

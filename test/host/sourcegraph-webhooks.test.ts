@@ -1,3 +1,4 @@
+// Proves the component end to end: each dynamic resource through the real provider host to the stand-ins.
 // The component end to end: its program runs under mocks, and every dynamic resource goes through
 // the real dynamic-provider host to the fakes, so hooks receive the receiver's real URL and secret.
 // GitHub hooks are echoed by the mocks only (the GitHub provider plugin is not available here).

@@ -1,3 +1,4 @@
+// Proves GitLab's hook resources register their type tokens, inputs, secrets and outputs as Pulumi expects.
 // GitLabProjectHook and GitLabGroupHook under pulumi.runtime.setMocks: type tokens, inputs as the
 // provider sees them, which values are secret, and the outputs a program reads.
 import * as pulumi from "@pulumi/pulumi";

@@ -1,3 +1,4 @@
+// Proves SourcegraphReceiver registers its type token, inputs and secrets, and stores no credential.
 // SourcegraphReceiver under pulumi.runtime.setMocks: its type token, its inputs, and which values
 // travel as secrets. The provider text it would store (__provider) holds no credential.
 import * as pulumi from "@pulumi/pulumi";

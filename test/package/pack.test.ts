@@ -1,4 +1,4 @@
-// What `npm pack` publishes: nothing from test/, the SDL, and dependencies equal to what shipped code imports.
+// Proves `npm pack` publishes nothing from test/, ships the SDL, and depends on what shipped code imports.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";

@@ -1,4 +1,4 @@
-// The Bitbucket Cloud provider's functions called directly against the fake.
+// Proves the Bitbucket Cloud provider against its stand-in: lifecycle, drift, adoption, credentials, errors.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { check, type Inputs, type Outputs, provider } from "../../providers/bitbucket-cloud";
 import { defaultEvents, normalizeEvents } from "../../providers/events";

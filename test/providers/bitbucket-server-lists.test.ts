@@ -1,3 +1,4 @@
+// Proves concurrent creates and reads on one Bitbucket Server share the plugin's list of webhooks.
 // The plugin can only list every webhook: concurrent creates and reads of many hooks on one
 // Bitbucket Server share their lists instead of each fetching all of them, and still each see
 // their own writes (at most one read per hook on create and refresh).

@@ -1,4 +1,4 @@
-// The Bitbucket Server provider called directly against the plugin fake.
+// Proves the Bitbucket Server provider against the plugin's stand-in: lifecycle, drift, scopes, errors.
 import { createHmac } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { provider } from "../../providers/bitbucket-server";

@@ -1,3 +1,4 @@
+// Proves the relay's data directory and files are its user's alone, whatever the umask.
 // The relay's files are its user's alone: the data directory 0700 and its files 0600 whatever the
 // umask, an existing directory tightened on start (and said so), the receivers file's mode
 // checked, and a data directory the relay cannot use refused with a message naming --data-dir.

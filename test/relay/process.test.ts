@@ -1,3 +1,4 @@
+// Proves `sg-webhooks serve` as users run it loses no acknowledged delivery to kill -9, and names each fix.
 // The relay as users run it: `node dist/src/cli/main.js serve`, killed with SIGKILL after it
 // acknowledged deliveries, restarted, and driven with `dlq list` / `dlq replay`.
 import { type ChildProcess, execFile, spawn } from "node:child_process";

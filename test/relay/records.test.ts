@@ -1,3 +1,4 @@
+// Proves the relay records Sourcegraph's answer to each delivery, keys GitHub's by hook, revives dead ones.
 // What the relay keeps for `doctor` and `redeliver`: the dedupe key with GitHub's hook ID, a dead
 // letter revived by the code host's redelivery, and Sourcegraph's answer recorded for every
 // delivery, kept without its body for the dedupe window after it is settled.

@@ -1,4 +1,4 @@
-// Pure parts of the Bitbucket Cloud provider, the fetch adapter, and the fake's test delivery.
+// Proves the Bitbucket Cloud provider's diff and state, its fetch adapter, and the stand-in's test delivery.
 import { createHmac } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,4 +1,4 @@
-// Pure parts of the Bitbucket Server provider: check, diff, state upgrade, credentials.
+// Proves the Bitbucket Server provider's pure parts: check, diff, state upgrade and credential choice.
 import { afterEach, describe, expect, it } from "vitest";
 import {
   check,

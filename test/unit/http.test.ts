@@ -1,3 +1,6 @@
+// Proves the HTTP layer retries only what is safe, after Retry-After, and names the fix without secrets.
+// Backoff with full jitter; 429 and 502-504 retried on idempotent requests; a POST whose connection
+// dropped is never replayed; each attempt times out.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Proves the relay forwards GitHub's whole catalog and every event Sourcegraph parses; and the /ingest entry.
 import { describe, expect, it } from "vitest";
 import { GITHUB_EVENTS } from "../../providers/events";
 import { FORWARDED_EVENTS } from "../../src/ingest";

@@ -1,3 +1,4 @@
+// Proves formField reads a form body as Go's url.ParseQuery does, in one linear pass.
 // formField reads a form body as Go's url.ParseQuery does, in one pass: checked against a plain
 // second reading (split on `&`, then on the first `=`, then unescape) on random forms, and on a
 // body of millions of pairs.

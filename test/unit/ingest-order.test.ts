@@ -1,3 +1,4 @@
+// Proves verifyDelivery checks the HMAC over the raw bytes before it parses anything.
 // The order of work in verifyDelivery: the HMAC over the raw bytes comes before any parsing, so a
 // body with a bogus signature costs the HMAC and nothing more; and what the headers alone decide
 // (verifyHeaders) is what verifyDelivery answers too.

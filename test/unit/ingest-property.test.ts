@@ -1,3 +1,4 @@
+// Proves verifyDelivery never throws on random input, answers only Sourcegraph's statuses, verifies exactly.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CODE_HOST_KINDS, sign, verifyDelivery, verifyHeaders } from "../../src/ingest";

@@ -1,3 +1,6 @@
+// Proves verifyDelivery answers as Sourcegraph does, on real payloads and the published signature vectors.
+// Every captured delivery (test/fixtures/ingest), each signature scheme, Sourcegraph's own test cases,
+// the per-host answers to events it does not take, and the forwarding helpers.
 import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,5 +1,5 @@
-// Proves that the root program's config schema is tied to SourcegraphWebhooksArgs at compile time:
-// an argument, or a field of a connection, without its config key fails to compile, naming the key.
+// Proves the root program's config schema is tied to SourcegraphWebhooksArgs at compile time.
+// An argument, or a field of a connection, without its config key fails to compile, naming the key.
 import * as path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";

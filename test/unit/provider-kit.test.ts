@@ -1,3 +1,4 @@
+// Proves the providers' shared kit behaves as every provider relies on.
 // The providers' shared kit (providers/shared): the provider template, the state-version guard,
 // base-URL normalization, the token-or-basic credential, the credential loop, the event-list check
 // and the create-or-adopt template behave as every provider relies on.

@@ -1,3 +1,4 @@
+// Proves redaction removes a secret in every form a server may echo it in, and leaves other text alone.
 // What redaction removes from text that came from elsewhere: a secret as written, in every encoding
 // a server or proxy may echo it in (URL, form, JSON, HTML, base64, upper-cased, wrapped over lines),
 // overlapping another secret, or as short as one character; and what it leaves alone.

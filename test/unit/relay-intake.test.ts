@@ -1,5 +1,4 @@
-// The relay's bounds as parts: the byte budget, the body rate watch, the repeated-header check and
-// the limits' defaults and validation.
+// Proves the intake's bounds as parts: byte budget, body rate watch, repeated headers, limits and defaults.
 import { describe, expect, it } from "vitest";
 import { BodyRateWatch, type WatchedBody } from "../../src/relay/body-rate";
 import { ByteBudget } from "../../src/relay/byte-budget";

@@ -1,6 +1,5 @@
-// Proves that a SourcegraphWebhooks declaration resolves, once and without Pulumi, into one object
-// per connection (key, kind, URL, events, secret, hooks to make), and that resolving reports every
-// problem with its path.
+// Proves a SourcegraphWebhooks declaration resolves once, without Pulumi, and reports every problem.
+// One object per connection (key, kind, URL, events, secret, hooks to make); each problem with its path.
 import { describe, expect, it } from "vitest";
 import { events } from "../../src";
 import { connectionKeys, declarationProblems, resolveDeclaration } from "../../src/components/connections";

@@ -1,4 +1,4 @@
-// The Sourcegraph receiver provider's functions called directly against the fake.
+// Proves the Sourcegraph receiver provider against its stand-in: lifecycle, adoption, credentials, errors.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { listReceivers, type Outputs, provider } from "../../providers/sourcegraph";
 import {

@@ -1,3 +1,4 @@
+// Proves the component plans updates, not replacements, when a credential is unknown during preview.
 // During preview a credential made by another resource in the same update is unknown. The
 // connection objects must keep their known instance URL then: a connection that is unknown as a
 // whole makes every provider's diff plan a replacement (another instance) instead of an update.

@@ -1,3 +1,4 @@
+// Proves the component's `hooks` output names every hook as doctor reads it, and holds no secret.
 // The component's `hooks` output under mocks that answer as the providers do: GitHub and GitLab hook
 // IDs are numbers, the Bitbucket Server plugin's webhook has a numeric id but is known by its name,
 // Bitbucket Cloud's ID is a braced UUID. Every code host and hook kind, the values of each entry,

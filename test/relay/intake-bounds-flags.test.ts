@@ -1,3 +1,4 @@
+// Proves serve's flags for the bounds on unverified requests show their defaults, are checked and apply.
 // `sg-webhooks serve`'s flags for the bounds on unverified requests: listed with their defaults,
 // checked with messages that name them, and wired to the relay (a connection cap of one).
 import { type ChildProcess, execFile, spawn } from "node:child_process";

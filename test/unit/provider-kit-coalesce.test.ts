@@ -1,3 +1,4 @@
+// Proves coalesced calls for one key never share a call already on its way: a read-back sees the write.
 // Overlapping calls for one key share a call sent after each of them asked, never one already on
 // its way: a read-back after a write must see the write.
 import { describe, expect, it } from "vitest";

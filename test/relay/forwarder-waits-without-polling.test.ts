@@ -1,3 +1,4 @@
+// Proves the forwarder waits without polling the store while every slot waits on a slow Sourcegraph.
 // Found by the relay fault drill: while every forwarding slot waited on a slow Sourcegraph, the
 // forwarder asked the store what was due about 900 times a second. The rows in flight counted as
 // due (their retry time had passed), so it armed a 0 ms timer, found nothing it could take, and

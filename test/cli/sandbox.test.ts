@@ -1,3 +1,4 @@
+// Proves `sg-webhooks sandbox` serves its stand-ins, judges deliveries as Sourcegraph would, and deploys.
 // `sg-webhooks sandbox` as a user runs it: the built CLI in a child process.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -1,3 +1,4 @@
+// Proves every answer to random requests is a documented one, and nothing unverified reaches Sourcegraph.
 // The relay's HTTP endpoint under random requests (JSON, form and random bodies up to and past the
 // body limit, repeated headers, signed and unsigned): every answer is a documented one, a repeated
 // security-relevant header is refused, and nothing that was not verified reaches Sourcegraph.

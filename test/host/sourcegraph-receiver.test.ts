@@ -1,3 +1,4 @@
+// Proves SourcegraphReceiver's lifecycle through the real dynamic-provider host over gRPC.
 // SourcegraphReceiver through the real dynamic-provider host over gRPC, with the provider exactly
 // as the resource class serializes it, against the Sourcegraph fake: what `pulumi up`,
 // `pulumi refresh` and `pulumi destroy` do.

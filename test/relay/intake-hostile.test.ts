@@ -1,3 +1,4 @@
+// Proves genuine deliveries are still accepted, and nothing unverified is kept, while the relay is attacked.
 // The relay under attack while genuine deliveries arrive (the untimed facts of the hostile-load
 // drill): slow senders, large form bodies with bogus signatures, unsigned Bitbucket Server
 // diagnostics:ping with large bodies, repeated headers, and senders that hold the unverified byte

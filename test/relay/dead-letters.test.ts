@@ -1,3 +1,4 @@
+// Proves dead letters are kept, replayed to a new receiver and purged with `dlq`, run as users run it.
 // A receiver removed while its deliveries wait: they go to the dead-letter store, never out
 // unsigned; `dlq replay --to-receiver` sends them to the receiver that replaced it, and
 // `dlq purge` removes dead letters for good. The commands run as users run them (dist/).

@@ -1,3 +1,4 @@
+// Proves the component warns about each declared secret shorter than 16 characters, never printing it.
 // The component warns about every declared secret shorter than 16 characters, on itself, naming
 // the field and never the value; a secret known only later (an output) is checked once known.
 import * as pulumi from "@pulumi/pulumi";

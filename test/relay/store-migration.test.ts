@@ -1,3 +1,4 @@
+// Proves a relay.db written by release 0.1.0 is migrated in place, its queue and dedupe keys kept.
 // A relay.db written by release 0.1.0 (schema 1) is migrated in place when the new relay opens it:
 // its queue (pending deliveries and dead letters, bytes and retry state) is kept, forwarded and
 // replayable, the delivery IDs it had seen still drop redeliveries, and no id is handed out twice.

@@ -1,3 +1,4 @@
+// Proves serve warns once per receiver whose secret is shorter than 16 characters, never printing it.
 // `sg-webhooks serve` (startRelay) warns about receivers whose secret is shorter than 16 characters:
 // by receiver UUID, never printing the secret, once per receiver however often receivers reload.
 import { randomUUID } from "node:crypto";

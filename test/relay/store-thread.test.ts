@@ -1,4 +1,4 @@
-// The SQLite store on its own thread: the same contract as SqliteStore, across the thread boundary.
+// Proves the SQLite store on its own thread keeps SqliteStore's contract across the thread boundary.
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";

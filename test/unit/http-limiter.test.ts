@@ -1,3 +1,4 @@
+// Proves the per-origin limiter learns a server's budget from a 429 and never bursts past it.
 // The per-origin limiter: after a 429 it learns what the server admits in a window and sends no
 // more than that in any window, instead of releasing every queued request at once when the pause
 // ends (which spends the budget in a burst and meets the next 429). Driven by a fake clock.

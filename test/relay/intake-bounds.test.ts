@@ -1,3 +1,4 @@
+// Proves what an unverified request may cost the relay stays bounded, one bound at a time.
 // What an unverified request may cost the relay, one bound at a time: repeated security-relevant
 // headers are refused, an unsigned Bitbucket Server diagnostics:ping is answered and dropped, a
 // wrong GitLab token is answered before its body is read, bodies not yet verified share a byte

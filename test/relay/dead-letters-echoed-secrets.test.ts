@@ -1,3 +1,4 @@
+// Proves a secret echoed in Sourcegraph's answer leaves no trace in records, `dlq list` or the data dir.
 // Sourcegraph's answer to a forwarded delivery (or its proxy's) is stored as the attempt's error
 // and printed by `dlq list`. An answer that echoes the receiver's secret (GitLab's token, which the
 // relay sends as a header) in any encoding leaves no form of it in a retry or dead-letter record,

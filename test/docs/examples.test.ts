@@ -1,4 +1,4 @@
-// The examples are programs users copy: they must type-check against the package as it is now.
+// Proves every example type-checks against the package as it is now: they are programs users copy.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";

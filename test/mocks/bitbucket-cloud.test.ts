@@ -1,3 +1,4 @@
+// Proves BitbucketCloudWebhook registers its type token, inputs, secrets and outputs as Pulumi expects.
 // BitbucketCloudWebhook under pulumi.runtime.setMocks: type token, inputs as the provider sees
 // them, which values are secret, and the outputs a program reads.
 import * as pulumi from "@pulumi/pulumi";

@@ -1,3 +1,4 @@
+// Proves each CLI command loads only what it needs: serve and dlq start without @pulumi/pulumi.
 // The CLI loads only what a command needs: serve and dlq start without @pulumi/pulumi or graphql
 // (seconds of loading and ~100 MB), which only doctor, redeliver and the sandbox bring in when run.
 import { execFileSync } from "node:child_process";

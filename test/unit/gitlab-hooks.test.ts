@@ -1,3 +1,4 @@
+// Proves the GitLab hook providers' pure parts: check, diff, the wire body and the state upgrade.
 import { afterEach, describe, expect, it } from "vitest";
 import { check, diff, HOOK_EVENTS } from "../../providers/gitlab";
 import { hookBody } from "../../providers/gitlab/client";

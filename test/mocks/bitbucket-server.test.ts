@@ -1,3 +1,4 @@
+// Proves BitbucketServerWebhook registers its type token, inputs, secrets and outputs as Pulumi expects.
 // BitbucketServerWebhook under pulumi.runtime.setMocks. The mock engine below does what the real
 // one does with a dynamic resource: runs the provider's check (failures become the error), and
 // marks the outputs named in additionalSecretOutputs as secret.

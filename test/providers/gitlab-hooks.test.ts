@@ -1,3 +1,4 @@
+// Proves the GitLab hook providers against GitLab's stand-in: lifecycle, adoption, retries, errors.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Proves each delivery is forwarded once when deliveries arrive together and the store answers late.
 // The relay fault drill (bench/drill-relay.mjs) saw deliveries reach Sourcegraph twice with no fault
 // at all, once fresh deliveries were handed to the forwarder in memory: a delivery committed in the
 // same turn as another was offered after the store's `due` had already read it, and went out from

@@ -1,3 +1,4 @@
+// Proves the Sourcegraph receiver provider's pure parts: URN normalization, check, diff, secrets, state.
 import { afterEach, describe, expect, it } from "vitest";
 import { isHttpUrl, normalizeBaseUrl, UNKNOWN } from "../../providers/shared";
 import {

@@ -1,3 +1,4 @@
+// Proves GitLabProjectHook's and GitLabGroupHook's lifecycle through the real dynamic-provider host.
 // GitLabProjectHook and GitLabGroupHook through the real dynamic-provider host over gRPC, as
 // `pulumi up` / `refresh` / `destroy` drive them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

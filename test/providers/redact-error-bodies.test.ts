@@ -1,3 +1,4 @@
+// Proves no provider's error message carries a credential a server echoed, even when cut short across it.
 // What a server's error body may carry into a message: an echo of the request (a proxy's debug
 // page, a misconfigured gateway) holds the credential, and a long body must not flood the output.
 // Every provider cuts the echo short; a credential straddling the cut must not survive half-way.
