@@ -5,7 +5,7 @@ import * as path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "../..");
 
-/** README.md, every page under docs/, and each example's README, as paths relative to ROOT. */
+/** README.md, every page under docs/, each example's README and the tests' index, as paths relative to ROOT. */
 export function documentationFiles(): string[] {
   const docs = readdirSync(path.join(ROOT, "docs"))
     .filter((f) => f.endsWith(".md"))
@@ -13,7 +13,7 @@ export function documentationFiles(): string[] {
   const examples = readdirSync(path.join(ROOT, "examples"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith("."))
     .map((d) => `examples/${d.name}/README.md`);
-  return ["README.md", ...docs.sort(), ...examples.sort()];
+  return ["README.md", ...docs.sort(), ...examples.sort(), "test/README.md"];
 }
 
 export interface CodeBlock {
