@@ -1,3 +1,4 @@
+// Proves SourcegraphWebhooks registers a receiver per connection and every hook with its URL, events and secret.
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
