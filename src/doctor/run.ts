@@ -7,13 +7,13 @@ import { isOk, skip } from "./codes";
 import { hostFailure } from "./failures";
 import { checkBitbucketCloudHook } from "./hosts/bitbucket-cloud";
 import { checkBitbucketServerHook } from "./hosts/bitbucket-server";
-import { type HookContext, hookSubject, type Timing } from "./hosts/context";
+import { type HookContext, hookContextFor, type Timing } from "./hosts/context";
 import { checkGitHubHook } from "./hosts/github";
 import { checkGitLabHook } from "./hosts/gitlab";
 import { readStackOutputs } from "./inputs/outputs-file";
 import { readStackFile } from "./inputs/stack-file";
 import { UsageError } from "./inputs/usage-error";
-import { deliveryUrlFor, planFromOutputs, planFromStackFile, selectConnection } from "./plan";
+import { planFromOutputs, planFromStackFile, selectConnection } from "./plan";
 import { checkRelayHistory, checkRelayReady, type RelayRecords } from "./relay";
 import { openRelayRecords } from "./relay-store";
 import { SecretBag } from "./secrets";
@@ -131,7 +131,6 @@ async function checkConnection(
           ),
     );
   }
-  const deliveryUrl = receiver ? deliveryUrlFor(connection, receiver) : connection.deliveryUrl;
   if (connection.hooks.length === 0) {
     checks.push(
       skip(
@@ -144,17 +143,13 @@ async function checkConnection(
   }
   const hookChecks = await Promise.all(
     connection.hooks.map((hook) => {
-      const ctx: HookContext = {
-        at: hookSubject(connection, hook),
+      const ctx = hookContextFor(
         connection,
         hook,
-        ...(deliveryUrl ? { deliveryUrl } : {}),
-        ...(receiver ? { receiver } : {}),
-        ...(view ? { sourcegraph: view } : {}),
-        ...(relayRecords ? { relayRecords } : {}),
+        { receiver, sourcegraph: view, relayRecords },
         timing,
         secrets,
-      };
+      );
       return CHECKERS[connection.codeHost](ctx).catch((err: unknown) => [
         hostFailure(ctx.at, "hook", connection.codeHost, err, secrets),
       ]);

@@ -17,6 +17,7 @@ import {
   receiverUuidOf,
   wrongUrl,
 } from "./context";
+import { lookUpHook } from "./find-hook";
 
 const AFTER_HOOK: readonly CheckName[] = ["events", "active", "probe", "history"];
 
@@ -130,21 +131,8 @@ export async function checkBitbucketCloudHook(ctx: HookContext): Promise<Check[]
     credential,
     ctx.secrets.list(),
   );
-  let found: Awaited<ReturnType<typeof findHook>>;
-  try {
-    found = await findHook(ctx, client);
-  } catch (err) {
-    return [
-      hostFailure(at, "hook", "bitbucketCloud", err, ctx.secrets),
-      ...notChecked(at, AFTER_HOOK, "the hook could not be read"),
-    ];
-  }
-  if (!found.hook) {
-    const why = found.check
-      ? "the hook is missing"
-      : "its receiver is missing, so the URL it should deliver to is unknown";
-    return [found.check ?? notChecked(at, ["hook"], why)[0]!, ...notChecked(at, AFTER_HOOK, why)];
-  }
+  const found = await lookUpHook(ctx, "bitbucketCloud", AFTER_HOOK, () => findHook(ctx, client));
+  if ("stop" in found) return found.stop;
   const hook = found.hook;
   const checks: Check[] = [
     found.check ?? pass(at, "hook", `hook ${hook.uuid} delivers to ${hook.url}`),

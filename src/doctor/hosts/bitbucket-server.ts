@@ -28,6 +28,7 @@ import {
   watch,
   wrongUrl,
 } from "./context";
+import { lookUpHook } from "./find-hook";
 
 const AFTER_HOOK: readonly CheckName[] = ["events", "probe", "history"];
 const SENDER = "the Bitbucket Server plugin";
@@ -170,24 +171,20 @@ export async function checkBitbucketServerHook(ctx: HookContext): Promise<Check[
   }
   ctx.secrets.add(...(credential.kind === "token" ? [credential.token] : [credential.password]));
   const session: Session = { instanceUrl: ctx.hook.apiUrl, credential, secrets: ctx.secrets.list() };
-  let hooks: PluginWebhook[];
-  try {
-    hooks = await listWebhooks(session);
-  } catch (err) {
-    return [
-      hostFailure(at, "hook", "bitbucketServer", err, ctx.secrets),
-      ...notChecked(at, AFTER_HOOK, "the hooks could not be read"),
-    ];
-  }
-  // The plugin's list carries every hook's secret.
-  for (const h of hooks) ctx.secrets.add(h.secret);
-  const found = findHook(ctx, hooks);
-  if (!found.hook) {
-    const why = found.check
-      ? "the hook is missing"
-      : "its receiver is missing, so the URL it should deliver to is unknown";
-    return [found.check ?? notChecked(at, ["hook"], why)[0]!, ...notChecked(at, AFTER_HOOK, why)];
-  }
+  let hooks: PluginWebhook[] = [];
+  const found = await lookUpHook(
+    ctx,
+    "bitbucketServer",
+    AFTER_HOOK,
+    async () => {
+      hooks = await listWebhooks(session);
+      // The plugin's list carries every hook's secret.
+      for (const h of hooks) ctx.secrets.add(h.secret);
+      return findHook(ctx, hooks);
+    },
+    "the hooks could not be read",
+  );
+  if ("stop" in found) return found.stop;
   const hook = found.hook;
   const checks: Check[] = [
     found.check ??

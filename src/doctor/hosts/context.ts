@@ -3,7 +3,7 @@
 import { sleep } from "../../../providers/http";
 import { type LoggedDelivery, listWebhookLogs, type Receiver } from "../../../providers/sourcegraph";
 import { finding, pass, type Subject, skip } from "../codes";
-import { hookLabel } from "../plan";
+import { deliveryUrlFor, hookLabel } from "../plan";
 import type { RelayRecord, RelayRecordFilter, RelayRecords } from "../relay";
 import type { SecretBag } from "../secrets";
 import type { SourcegraphView } from "../sourcegraph";
@@ -35,6 +35,35 @@ export interface HookContext {
 
 export function hookSubject(connection: PlannedConnection, hook: PlannedHook): Subject {
   return { connection: connection.id, target: hookLabel(hook) };
+}
+
+/** What was read about a connection's receiver, for each of its hooks (undefined: not available). */
+export interface Witnesses {
+  readonly receiver: Receiver | undefined;
+  readonly sourcegraph: SourcegraphView | undefined;
+  readonly relayRecords: RelayRecords | undefined;
+}
+
+/** The context of one hook: it must deliver to the receiver found, else to the outputs' URL. */
+export function hookContextFor(
+  connection: PlannedConnection,
+  hook: PlannedHook,
+  { receiver, sourcegraph, relayRecords }: Witnesses,
+  timing: Timing,
+  secrets: SecretBag,
+): HookContext {
+  const deliveryUrl = receiver ? deliveryUrlFor(connection, receiver) : connection.deliveryUrl;
+  return {
+    at: hookSubject(connection, hook),
+    connection,
+    hook,
+    ...(deliveryUrl ? { deliveryUrl } : {}),
+    ...(receiver ? { receiver } : {}),
+    ...(sourcegraph ? { sourcegraph } : {}),
+    ...(relayRecords ? { relayRecords } : {}),
+    timing,
+    secrets,
+  };
 }
 
 /** The checks after `hook` that cannot be made when the hook was not found. */

@@ -30,6 +30,7 @@ import {
   watch,
   wrongUrl,
 } from "./context";
+import { lookUpHook } from "./find-hook";
 
 const AFTER_HOOK: readonly CheckName[] = ["events", "tls", "content_type", "active", "probe", "history"];
 
@@ -212,21 +213,8 @@ export async function checkGitHubHook(ctx: HookContext): Promise<Check[]> {
     secrets: ctx.secrets.list(),
   };
   const owner = ownerOf(ctx.hook.kind, ctx.hook.target);
-  let found: Awaited<ReturnType<typeof findGitHubHook>>;
-  try {
-    found = await findGitHubHook(ctx, conn, owner);
-  } catch (err) {
-    return [
-      hostFailure(at, "hook", "github", err, ctx.secrets),
-      ...notChecked(at, AFTER_HOOK, "the hook could not be read"),
-    ];
-  }
-  if (!found.hook) {
-    const why = found.check
-      ? "the hook is missing"
-      : "its receiver is missing, so the URL it should deliver to is unknown";
-    return [found.check ?? notChecked(at, ["hook"], why)[0]!, ...notChecked(at, AFTER_HOOK, why)];
-  }
+  const found = await lookUpHook(ctx, "github", AFTER_HOOK, () => findGitHubHook(ctx, conn, owner));
+  if ("stop" in found) return found.stop;
   const hook = found.hook;
   const checks = [
     found.check ?? pass(at, "hook", `hook ${hook.id} delivers to ${hook.url}`),

@@ -19,6 +19,7 @@ import {
   recordedByRelay,
   wrongUrl,
 } from "./context";
+import { lookUpHook } from "./find-hook";
 import { atLeast, GitLabApi, type GitLabHook, type GitLabHookEvent } from "./gitlab-api";
 
 const AFTER_HOOK: readonly CheckName[] = ["events", "tls", "active", "probe", "history"];
@@ -299,21 +300,8 @@ export async function checkGitLabHook(ctx: HookContext): Promise<Check[]> {
   ctx.secrets.add(credential.token);
   const api = new GitLabApi(ctx.hook.apiUrl, credential.token, ctx.secrets.list());
   const scope: HookScope = ctx.hook.kind === "group" ? "group" : "project";
-  let found: Awaited<ReturnType<typeof findGitLabHook>>;
-  try {
-    found = await findGitLabHook(ctx, api, scope);
-  } catch (err) {
-    return [
-      hostFailure(at, "hook", "gitlab", err, ctx.secrets),
-      ...notChecked(at, AFTER_HOOK, "the hook could not be read"),
-    ];
-  }
-  if (!found.hook) {
-    const why = found.check
-      ? "the hook is missing"
-      : "its receiver is missing, so the URL it should deliver to is unknown";
-    return [found.check ?? notChecked(at, ["hook"], why)[0]!, ...notChecked(at, AFTER_HOOK, why)];
-  }
+  const found = await lookUpHook(ctx, "gitlab", AFTER_HOOK, () => findGitLabHook(ctx, api, scope));
+  if ("stop" in found) return found.stop;
   const hook = found.hook;
   const checks: Check[] = [
     found.check ?? pass(at, "hook", `hook ${hook.id} delivers to ${hook.url}`),

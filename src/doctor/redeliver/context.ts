@@ -3,6 +3,7 @@
 // took.
 import type { HookContext } from "../hosts/context";
 import { RELAY_FLAG, type RelayRecord } from "../relay";
+import type { Check } from "../types";
 import { type Action, isRetryable, refusalFix } from "./types";
 
 export interface RedeliverContext extends HookContext {
@@ -10,6 +11,19 @@ export interface RedeliverContext extends HookContext {
   readonly dryRun: boolean;
   /** How far back to look, in ms. */
   readonly sinceMs: number;
+}
+
+/** The action when the hook to redeliver for was not found (`check` says why, when known). */
+export function hookNotFound(ctx: RedeliverContext, check: Check | undefined): Action {
+  return {
+    connection: ctx.connection.id,
+    target: ctx.at.target,
+    delivery: "",
+    event: "",
+    outcome: "failed",
+    message: ctx.secrets.clean(check?.message ?? "the hook could not be found (its receiver is missing)"),
+    fix: "run sg-webhooks doctor to see why",
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 import { CREDENTIAL_HINTS, hostCredential } from "../credentials";
 import { failedEvents, findGitHubHook, ownerOf } from "../hosts/github";
 import type { RelayRecord } from "../relay";
-import { type RedeliverContext, relayDeadLetters, relayRefusal } from "./context";
+import { hookNotFound, type RedeliverContext, relayDeadLetters, relayRefusal } from "./context";
 import { type Action, isRetryable, type Outcome, refusalFix } from "./types";
 
 const DAY = 86_400_000;
@@ -75,17 +75,7 @@ export async function redeliverGitHub(ctx: RedeliverContext): Promise<Action[]> 
   };
   const owner = ownerOf(ctx.hook.kind, ctx.hook.target);
   const found = await findGitHubHook(ctx, conn, owner);
-  if (!found.hook) {
-    return [
-      action(
-        ctx,
-        undefined,
-        "failed",
-        found.check?.message ?? "the hook could not be found (its receiver is missing)",
-        "run sg-webhooks doctor to see why",
-      ),
-    ];
-  }
+  if (!found.hook) return [hookNotFound(ctx, found.check)];
   const hook = found.hook;
   const now = Date.now();
   const window = (isEnterpriseServer(conn.apiUrl) ? 7 : 3) * DAY;

@@ -7,7 +7,7 @@ import type { HookScope } from "../../../providers/gitlab/types";
 import { CREDENTIAL_HINTS, hostCredential } from "../credentials";
 import { failedKeys, findGitLabHook } from "../hosts/gitlab";
 import { atLeast, GitLabApi, type GitLabHook, type GitLabHookEvent } from "../hosts/gitlab-api";
-import { type RedeliverContext, relayDeadLetters, relayRefusal } from "./context";
+import { hookNotFound, type RedeliverContext, relayDeadLetters, relayRefusal } from "./context";
 import { type Action, isRetryable, type Outcome, refusalFix } from "./types";
 
 const WEEK = 7 * 86_400_000;
@@ -66,17 +66,7 @@ export async function redeliverGitLab(ctx: RedeliverContext): Promise<Action[]> 
   const api = new GitLabApi(ctx.hook.apiUrl, credential.token, ctx.secrets.list());
   const scope: HookScope = ctx.hook.kind === "group" ? "group" : "project";
   const found = await findGitLabHook(ctx, api, scope);
-  if (!found.hook) {
-    return [
-      action(
-        ctx,
-        undefined,
-        "failed",
-        found.check?.message ?? "the hook could not be found (its receiver is missing)",
-        "run sg-webhooks doctor to see why",
-      ),
-    ];
-  }
+  if (!found.hook) return [hookNotFound(ctx, found.check)];
   const hook = found.hook;
   const version = await api.version();
   if (version !== undefined && !atLeast(version, 17, 4)) {

@@ -1,8 +1,7 @@
 // `runRedeliver`: for every hook of the plan, asks the code host to send again what never got a 2xx
 // and may succeed now (section 12 of the design), or says why it will not. A second run finds the
 // events that have since succeeded and sends nothing for them.
-import { hookSubject } from "../hosts/context";
-import { deliveryUrlFor } from "../plan";
+import { hookContextFor } from "../hosts/context";
 import { openRelayRecords } from "../relay-store";
 import { type DoctorOptions, durationMs, loadPlan } from "../run";
 import { SecretBag } from "../secrets";
@@ -59,19 +58,16 @@ export async function runRedeliver(options: RedeliverOptions): Promise<Redeliver
             fix: check.fix,
           });
         }
-        const deliveryUrl = receiver ? deliveryUrlFor(connection, receiver) : connection.deliveryUrl;
         const perHook = await Promise.all(
           connection.hooks.map((hook) => {
             const ctx: RedeliverContext = {
-              at: hookSubject(connection, hook),
-              connection,
-              hook,
-              ...(deliveryUrl ? { deliveryUrl } : {}),
-              ...(receiver ? { receiver } : {}),
-              ...(view ? { sourcegraph: view } : {}),
-              ...(relayRecords ? { relayRecords } : {}),
-              timing: { probe: false, since: Date.now() - sinceMs, waitMs: 0, pollMs: 0 },
-              secrets,
+              ...hookContextFor(
+                connection,
+                hook,
+                { receiver, sourcegraph: view, relayRecords },
+                { probe: false, since: Date.now() - sinceMs, waitMs: 0, pollMs: 0 },
+                secrets,
+              ),
               dryRun: options.dryRun ?? false,
               sinceMs,
             };
