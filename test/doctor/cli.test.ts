@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
 const MAIN = join(__dirname, "..", "..", "dist", "src", "cli", "main.js");
-const SG_TOKEN = "sgp_cli_test_token_0123456789abcdef";
-const GITLAB_TOKEN = "glpat-cli-test-token-abcdef0123456789";
+const SG_TOKEN = "sg-cli-test-token-0123456789abcdef";
+const GITLAB_TOKEN = "gl-cli-test-token-abcdef0123456789";
 
 const servers: http.Server[] = [];
 const dirs: string[] = [];

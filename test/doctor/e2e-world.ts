@@ -35,7 +35,7 @@ import { unsecret } from "../harness/mock-engine";
 import { type ProviderHost, startHost } from "../harness/provider-host";
 
 export const GH_TOKEN = "fake-gh-e2e-token-0123456789abcdef01234567";
-export const GL_TOKEN = "glpat-e2e-owner-0123456789";
+export const GL_TOKEN = "gl-e2e-owner-0123456789";
 export const BBS_TOKEN = "bbs-admin-token";
 export const BBC_TOKEN = "bbc-access-token";
 export const PROJECT = "sgw";

@@ -15,7 +15,7 @@ import {
   redeliver,
 } from "../../providers/github";
 
-const TOKEN = "ghp_doctortesttoken0123456789abcdef";
+const TOKEN = "gh-test-doctortesttoken0123456789abcdef";
 
 interface Seen {
   method: string;

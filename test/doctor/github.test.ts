@@ -145,7 +145,7 @@ describe("doctor on GitHub", () => {
     await gh.acceptConnections();
     vi.stubEnv("GITHUB_TOKEN", "");
     expect(checkOf(await runDoctor(quick(plan)), "hook")).toMatchObject({ code: "credentials_missing" });
-    vi.stubEnv("GITHUB_TOKEN", "ghp_revokedrevokedrevokedrevoked0000");
+    vi.stubEnv("GITHUB_TOKEN", "gh-test-revokedrevokedrevokedrevoked0000");
     const refused = checkOf(await runDoctor(quick(plan)), "hook");
     expect(refused).toMatchObject({ code: "unauthorized" });
     expect(refused.fix).toContain("admin:org_hook");

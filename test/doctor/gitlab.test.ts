@@ -11,7 +11,7 @@ import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
 import { type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { checkOf, type HookOut, outputs, problems, quick, sourcegraphEnv } from "./helpers";
 
-const TOKEN = "glpat-doctor-owner-0123456789";
+const TOKEN = "gl-test-doctor-owner-0123456789";
 const SECRET = "doctor-gitlab-secret-0123456789abcdef";
 const EVENTS = ["merge_requests_events", "pipeline_events", "push_events"];
 

@@ -12,7 +12,7 @@ import { type GitLabFake, startGitLabFake } from "../../src/stand-ins/gitlab";
 import { type SourcegraphFake, startSourcegraphFake } from "../../src/stand-ins/sourcegraph";
 import { outputs, quick, sourcegraphEnv } from "./helpers";
 
-const TOKEN = "glpat-doctor-relay-0123456789";
+const TOKEN = "gl-test-doctor-relay-0123456789";
 const SECRET = "doctor-relay-gitlab-secret-0123456789";
 const EVENTS = ["merge_requests_events", "pipeline_events", "push_events"];
 

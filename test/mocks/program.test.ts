@@ -151,8 +151,8 @@ describe("the root program", () => {
 
   it("exports receivers and hooks as plain outputs that doctor --outputs reads, with no secret in them", async () => {
     const secrets = {
-      accessToken: "sgp_program_0123456789abcdef0123456789abcdef",
-      token: "glpat-program-0123456789abcdef",
+      accessToken: "sg-test-program_0123456789abcdef0123456789abcdef",
+      token: "gl-test-program-0123456789abcdef",
       secret: "gl-program-shared-secret-0123456789",
     };
     const config = stackConfig("Pulumi.example.yaml");

@@ -18,11 +18,11 @@ const BBC_HOOK = "pulumi-nodejs:dynamic/bitbucketcloud:Webhook";
 
 /** Every credential and shared secret the declarations below hold: none may reach `hooks`. */
 const SECRETS = {
-  sourcegraph: "sgp_hooks_0123456789abcdef0123456789abcdef",
-  github: "ghp_hooksTOKEN0123456789abcdefABCDEF0123",
+  sourcegraph: "sg-test-hooks_0123456789abcdef0123456789abcdef",
+  github: "gh-test-hooksTOKEN0123456789abcdefABCDEF0123",
   githubSecret: "gh-shared-secret-0123456789abcdef",
-  ghe: "ghp_enterpriseTOKEN0123456789abcdef0123",
-  gitlab: "glpat-hooks-0123456789abcdef",
+  ghe: "gh-test-enterpriseTOKEN0123456789abcdef0123",
+  gitlab: "gl-test-hooks-0123456789abcdef",
   gitlabSecret: "gl-shared-secret-0123456789abcdef",
   bbsPassword: "bbs-password-0123456789abcdef",
   bbcApiToken: "ATATT3xFfGF0-hooks-0123456789abcdef",

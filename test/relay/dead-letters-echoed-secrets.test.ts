@@ -14,7 +14,7 @@ import type { AttemptResult } from "../../src/relay/store";
 import { startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, storeWith, tempDir, waitFor } from "./helpers";
 
-const TOKEN = "glpat-Ab_3-xYz0123456789qrS";
+const TOKEN = "gl-test-Ab_3-xYz0123456789qrS";
 const UUID = randomUUID();
 
 /** The token as proxies and gateways echo it: none of these is the token as sent. */

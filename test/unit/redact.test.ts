@@ -8,7 +8,7 @@ import { excerpt, MAX_REDACTED_CHARS, REDACTED, redact } from "../../providers/h
 
 // Characters that every encoding writes differently: `/`, `+`, `=`, `"`, `\`, a space and `é`.
 const TOKEN = 'glpat-Ab3/Cd+Ef=Gh"ij\\kl mnoé';
-const PLAIN = "glpat-0123456789abcdefghij";
+const PLAIN = "gl-test-0123456789abcdefghij";
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const b64url = (s: string) => Buffer.from(s, "utf8").toString("base64url");
