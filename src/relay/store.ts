@@ -1,6 +1,14 @@
-// The relay's durable queue, behind an interface narrow enough for a PostgreSQL implementation
-// later: add (with dedupe), take what is due, settle each delivery, the dead-letter commands, and
-// the record of what Sourcegraph answered, kept without the body for the dedupe window.
+// The relay's durable queue, behind one interface for SQLite (one relay) and PostgreSQL (any number
+// of relays on one database): add (with dedupe), claim what is due under a lease, settle each
+// delivery by its claim, the dead-letter commands, and the record of what Sourcegraph answered,
+// kept without the body for the dedupe window.
+//
+// Claims are what keep two relays (or the two paths in one relay: the fresh delivery handed over
+// in memory, and the query for what is due) from sending a delivery twice. A pending delivery is
+// either free or claimed by one relay until its lease ends; the holder renews the lease while it
+// works (heartbeat) and settles by the claim, so a holder whose lease expired and was taken over
+// changes nothing. Times are the callers' clocks in ms since the epoch: relays sharing a database
+// need synchronized clocks (NTP), far tighter than a lease.
 import type { CodeHostKind } from "../ingest";
 
 export interface NewDelivery {
@@ -112,6 +120,26 @@ export interface DeliveryRecord {
   readonly reason?: string;
 }
 
+/** Who claims, and for how long. */
+export interface Lease {
+  /** The relay process holding the claim (a random ID it makes at start and logs). */
+  readonly owner: string;
+  /** How long a claim holds without a heartbeat; after that any relay may take the delivery. */
+  readonly ms: number;
+}
+
+/** A claim on one pending delivery: settling needs both. */
+export interface ClaimRef {
+  readonly id: number;
+  /** A fresh random ID for every claim, so a stale holder cannot act on a newer claim. */
+  readonly claimId: string;
+}
+
+/** A pending delivery claimed by the caller, for it to forward and settle. */
+export interface ClaimedDelivery extends StoredDelivery {
+  readonly claimId: string;
+}
+
 /** What `add` did with a delivery. */
 export interface AddResult {
   /** The stored delivery's id (for a duplicate, the one it duplicates when still recorded). */
@@ -120,35 +148,66 @@ export interface AddResult {
   readonly duplicate: boolean;
   /** A redelivery of a dead letter: its bytes replaced the old ones and it is pending again. */
   readonly revived: boolean;
+  /**
+   * Set when this call stored or revived the delivery: it is stored already claimed by the lease
+   * given to `add`, so the caller forwards it and no one else can before the lease ends.
+   */
+  readonly claimId?: string;
 }
 
 export interface DeliveryStore {
   /**
-   * Durably stores a delivery; resolves only once it is committed. A delivery whose key (receiver,
-   * delivery ID, hook ID) is already stored is a duplicate, unless the stored one is a dead letter
-   * (expired ones included): then the new bytes replace it, and it is pending again with no
-   * attempts and a fresh retry window.
+   * Durably stores a delivery, claimed under `lease`; resolves only once it is committed. A
+   * delivery whose key (receiver, delivery ID, hook ID) is already stored is a duplicate, unless
+   * the stored one is a dead letter (expired ones included): then the new bytes replace it, and it
+   * is pending again (claimed under `lease`) with no attempts and a fresh retry window.
    */
-  add(delivery: NewDelivery): Promise<AddResult>;
-  /** Pending deliveries due at `now`, oldest first, skipping `exclude` (those being forwarded). */
-  due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]>;
+  add(delivery: NewDelivery, lease: Lease): Promise<AddResult>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now` that no live claim holds (free, or their
+   * lease ended before `now`), oldest due first, each under a new claim ID. Two callers never get
+   * the same delivery while its lease lasts.
+   */
+  claim(now: number, limit: number, lease: Lease): Promise<ClaimedDelivery[]>;
+  /**
+   * Renews the leases of `claims` until `now + lease.ms`. Resolves with those no longer held
+   * (settled, released, or taken over after their lease ended): their holder must drop them.
+   */
+  heartbeat(claims: readonly ClaimRef[], now: number, lease: Lease): Promise<ClaimRef[]>;
+  /** Gives claims back unchanged (shutdown, more than the relay can hold): free to claim at once. */
+  release(claims: readonly ClaimRef[]): Promise<void>;
   /**
    * Forwarded (or ignored by Sourcegraph) at `now`: nothing more to do. Its body and headers are
-   * dropped; the record of Sourcegraph's answer stays for the dedupe window.
+   * dropped; the record of Sourcegraph's answer stays for the dedupe window. Each settling call
+   * acts only while `claim` is still held, and resolves false (changing nothing) otherwise.
    */
-  complete(id: number, outcome: "delivered" | "ignored", result: AttemptResult, now: number): Promise<void>;
-  /** An attempt at `now` failed; the next is due at `at`. */
-  retryLater(id: number, at: number, result: AttemptResult, now: number): Promise<void>;
+  complete(
+    claim: ClaimRef,
+    outcome: "delivered" | "ignored",
+    result: AttemptResult,
+    now: number,
+  ): Promise<boolean>;
+  /** An attempt at `now` failed; the next is due at `at`. The claim ends. */
+  retryLater(claim: ClaimRef, at: number, result: AttemptResult, now: number): Promise<boolean>;
   /** Dead-lettered at `now` (the body is kept for replay). */
-  deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void>;
-  /** When the next pending delivery is due, if any, leaving out `exclude` (those being forwarded). */
-  nextDueAt(exclude?: ReadonlySet<number>): Promise<number | undefined>;
+  deadLetter(claim: ClaimRef, reason: string, result: AttemptResult, now: number): Promise<boolean>;
+  /**
+   * Frees the claims whose lease ended before `now`, so that their deliveries are claimed again;
+   * resolves with how many. (Expired claims are claimable anyway; the sweep makes them visible in
+   * the rows and the counts, and runs on one relay at a time.)
+   */
+  sweep(now: number): Promise<number>;
+  /**
+   * When a claim could next be made: the earliest due time of a free pending delivery, or the
+   * earliest end of a lease held by another owner than `owner`; undefined when nothing is pending.
+   */
+  nextDueAt(owner: string): Promise<number | undefined>;
   counts(): Promise<{ pending: number; dead: number }>;
   listDead(limit?: number): Promise<DeadDelivery[]>;
   /**
-   * Puts dead deliveries back in the queue, due now, with a fresh retry window; with `retarget`,
-   * for another receiver of the same kind (dead letters of another kind are left as they are).
-   * Resolves with how many were queued.
+   * Puts dead deliveries back in the queue, free and due now, with a fresh retry window; with
+   * `retarget`, for another receiver of the same kind (dead letters of another kind are left as
+   * they are). Resolves with how many were queued.
    */
   replay(filter: DeadFilter, now: number, retarget?: Retarget): Promise<number>;
   /**
