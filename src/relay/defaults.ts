@@ -42,6 +42,11 @@ export interface RelayDefaults extends IntakeLimits {
   readonly rotationGrace: DefaultDuration;
   /** `--log-level`. */
   readonly logLevel: LogLevel;
+  /**
+   * `--lease`: how long a relay's claim on a delivery holds without being renewed; a relay that
+   * stops renewing (killed, frozen, cut off) loses its deliveries to the others after this.
+   */
+  readonly lease: DefaultDuration;
   /** How often the forwarder looks for deliveries made due by another process (`dlq replay`). */
   readonly poll: DefaultDuration;
   /** How often the records settled longer ago than the dedupe window are pruned. */
@@ -72,6 +77,8 @@ export const RELAY_DEFAULTS = Object.freeze({
   refreshInterval: duration("60s"),
   rotationGrace: duration("1h"),
   logLevel: "info",
+  // Longer than --forward-timeout, so that a forward outlives its lease only when heartbeats stop.
+  lease: duration("60s"),
   poll: duration("1s"),
   pruneInterval: duration("1h"),
 } satisfies RelayDefaults);

@@ -1,6 +1,12 @@
 // Forwards stored deliveries to Sourcegraph, one attempt per scheduled try. The retry schedule
 // lives in the store (next_attempt_at), not in memory, so it survives restarts; this is why the
 // forwarder makes single undici requests instead of using providers/http's in-process retries.
+//
+// It forwards only what it holds a claim on: the fresh deliveries the endpoint hands over (stored
+// already claimed by this relay) and what `claim` gives it. The claim, not bookkeeping here, is
+// what keeps the two paths (and other relays on the same database) from sending a delivery twice.
+// It renews every claim it holds (in flight and waiting in memory) each heartbeat, drops those the
+// store reports lost, and gives back (releases) what it cannot hold and what it holds at shutdown.
 import type { Logger } from "pino";
 import { Agent, request } from "undici";
 import { backoffDelay, excerpt, retryAfterMs } from "../../providers/http";
@@ -9,7 +15,7 @@ import { classify, type Outcome } from "./classify";
 import { RELAY_DEFAULTS } from "./defaults";
 import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
-import type { AttemptResult, DeliveryStore, StoredDelivery } from "./store";
+import type { AttemptResult, ClaimedDelivery, ClaimRef, DeliveryStore, Lease } from "./store";
 
 export interface ForwarderOptions {
   readonly store: DeliveryStore;
@@ -25,31 +31,35 @@ export interface ForwarderOptions {
   readonly retryBaseMs: number;
   readonly retryMaxDelayMs: number;
   readonly timeoutMs: number;
-  /** How often to look for deliveries made due by another process (`dlq replay`). */
+  /** This relay's claims: its owner ID and how long a claim holds without a heartbeat. */
+  readonly lease: Lease;
+  /** How often the claims held are renewed; a sixth of the lease when left out. */
+  readonly heartbeatMs?: number;
+  /** How often to look for deliveries made due by another process (`dlq replay`, another relay). */
   readonly pollMs?: number;
 }
 
 /**
- * Fresh deliveries handed over in memory at most: past this, the store supplies them (their bodies
- * are in memory already, so reading them back would only cost time, but memory must stay bounded).
+ * Claimed deliveries waiting in memory at most: past this, their claims are released and the store
+ * supplies them when there is room (their bodies are in memory already, so reading them back only
+ * costs time, but memory must stay bounded).
  */
-const MAX_HANDED_OVER = 1024;
+const MAX_WAITING = 1024;
 
 /** The most of Sourcegraph's answer read into memory: enough to classify it and to redact it whole. */
 const ANSWER_CHARS = 4096;
 
 export class Forwarder {
   private readonly inflight = new Map<number, Promise<void>>();
-  /** Stored deliveries handed over by the endpoint, forwarded before anything read from the store. */
-  private readonly handedOver = new Map<number, StoredDelivery>();
-  /**
-   * The last deliveries settled: a hand-over that comes after the store already gave the delivery
-   * (and it was forwarded) is ignored. Bounded; ids only grow, so old ones are never offered again.
-   */
-  private readonly settled = new Set<number>();
+  /** Handed over by the endpoint, forwarded before anything claimed from the store. */
+  private readonly waiting = new Map<number, ClaimedDelivery>();
+  /** Every claim held, in flight or waiting, by delivery id: the newest, which settles it. */
+  private readonly held = new Map<number, string>();
   private readonly agent: Agent;
   private timer: NodeJS.Timeout | undefined;
-  private pumping = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private beating = false;
+  private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = true;
   private readonly base: string;
@@ -61,6 +71,9 @@ export class Forwarder {
 
   start(): void {
     this.stopped = false;
+    const every = this.o.heartbeatMs ?? Math.max(1, Math.floor(this.o.lease.ms / 6));
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), every);
+    this.heartbeatTimer.unref();
     this.kick();
   }
 
@@ -71,31 +84,40 @@ export class Forwarder {
       this.again = true;
       return;
     }
-    void this.pump();
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+    });
   }
 
   /**
-   * A delivery the endpoint has just committed. It is taken from memory rather than read back from
-   * the store; the store stays the record (a delivery dropped here is read from it later).
+   * A delivery the endpoint has just committed, claimed by this relay. It is taken from memory
+   * rather than read back from the store; the store stays the record.
    */
-  offer(d: StoredDelivery): void {
-    if (this.stopped || this.inflight.has(d.id) || this.handedOver.size >= MAX_HANDED_OVER) return;
-    if (this.settled.has(d.id)) {
-      // A dead letter revived by a redelivery has an id already settled here: it cannot be told
-      // from a late hand-over of one forwarded since, so the store, which knows, supplies it now.
+  offer(d: ClaimedDelivery): void {
+    if (this.stopped || (!this.held.has(d.id) && this.waiting.size >= MAX_WAITING)) {
+      this.release([d]);
       this.kick();
       return;
     }
-    this.handedOver.set(d.id, d);
+    // Already held (it cannot be, short of a lease that ended): still one forward, settled by the
+    // newest claim.
+    const known = this.held.has(d.id);
+    this.held.set(d.id, d.claimId);
+    if (!known || this.waiting.has(d.id)) this.waiting.set(d.id, d);
     this.kick();
   }
 
+  /** Deliveries being forwarded. */
   get busy(): number {
     return this.inflight.size;
   }
 
+  /** Deliveries this relay holds a claim on: in flight, or waiting in memory. */
+  get claimsHeld(): number {
+    return this.held.size;
+  }
+
   private async pump(): Promise<void> {
-    this.pumping = true;
     try {
       // A kick that lands while the store is being asked when the next retry is due must not be
       // lost: look again until a whole round went by without one.
@@ -107,59 +129,61 @@ export class Forwarder {
     } catch (err) {
       this.o.logger.error({ err }, "reading the delivery store failed");
       this.arm(1000);
-    } finally {
-      this.pumping = false;
     }
   }
 
-  /** Starts forwarding what fits: handed-over deliveries first, then what the store says is due. */
+  /** Starts forwarding what fits: handed-over deliveries first, then what the store lets it claim. */
   private async round(): Promise<void> {
     do {
       this.again = false;
       const room = this.o.concurrency - this.inflight.size;
       if (room <= 0) break;
-      const due: StoredDelivery[] = [];
-      for (const d of this.handedOver.values()) {
-        if (due.length === room) break;
-        this.handedOver.delete(d.id);
-        due.push(d);
+      const batch: ClaimedDelivery[] = [];
+      for (const d of this.waiting.values()) {
+        if (batch.length === room) break;
+        this.waiting.delete(d.id);
+        batch.push(d);
       }
-      if (due.length < room) {
-        const claimed = new Set([
-          ...this.inflight.keys(),
-          ...this.handedOver.keys(),
-          ...due.map((d) => d.id),
-        ]);
-        // The store answers some time after it is asked: what was handed over meanwhile may be
-        // among its rows, and must go once.
-        for (const d of await this.o.store.due(Date.now(), room - due.length, claimed)) {
-          this.handedOver.delete(d.id);
-          due.push(d);
+      if (batch.length < room) {
+        const taking = new Set(batch.map((d) => d.id));
+        const claimed = await this.o.store.claim(Date.now(), room - batch.length, this.o.lease);
+        for (const c of claimed) {
+          // Claimed again though already in hand (its lease ended before a heartbeat renewed it):
+          // it goes once, and the newest claim settles it.
+          this.held.set(c.id, c.claimId);
+          if (this.inflight.has(c.id) || taking.has(c.id)) continue;
+          this.waiting.delete(c.id);
+          batch.push(c);
         }
       }
-      for (const d of due) {
-        const p = this.forward(d)
-          .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
-          .finally(() => {
-            this.settled.add(d.id);
-            if (this.settled.size > MAX_HANDED_OVER) {
-              this.settled.delete(this.settled.values().next().value as number);
-            }
-            this.inflight.delete(d.id);
-            this.kick();
-          });
-        this.inflight.set(d.id, p);
-      }
-      if (due.length === room) this.again = true;
+      // Stopped meanwhile: what was taken is still held, and stop() releases it.
+      if (this.stopped) return;
+      for (const d of batch) this.begin(d);
+      if (batch.length === room) this.again = true;
     } while (this.again && !this.stopped);
+  }
+
+  private begin(d: ClaimedDelivery): void {
+    const p = this.forward(d)
+      .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
+      .finally(() => {
+        this.inflight.delete(d.id);
+        this.kick();
+      });
+    this.inflight.set(d.id, p);
   }
 
   private async schedule(): Promise<void> {
     if (this.stopped) return;
-    // Those in flight are left out: their retry time has passed, and a finished forward wakes the
-    // forwarder anyway. Counting them armed a 0 ms timer again and again while they were sent.
-    const next = await this.o.store.nextDueAt(new Set([...this.inflight.keys(), ...this.handedOver.keys()]));
     const poll = this.o.pollMs ?? RELAY_DEFAULTS.poll.ms;
+    // Every slot busy: a finished forward wakes the forwarder. A backlog due meanwhile would only
+    // arm a 0 ms timer again and again while they are sent.
+    if (this.inflight.size >= this.o.concurrency) {
+      this.arm(poll);
+      return;
+    }
+    // The claims held are left out: those are in hand already.
+    const next = await this.o.store.nextDueAt(this.o.lease.owner);
     this.arm(next === undefined ? poll : Math.min(poll, Math.max(0, next - Date.now())));
   }
 
@@ -169,8 +193,80 @@ export class Forwarder {
     this.timer.unref();
   }
 
-  private async forward(d: StoredDelivery): Promise<void> {
+  /** Renews every claim held; drops those the store no longer has. */
+  private async heartbeat(): Promise<void> {
+    if (this.beating || this.held.size === 0) return;
+    this.beating = true;
+    try {
+      const claims = [...this.held].map(([id, claimId]): ClaimRef => ({ id, claimId }));
+      const lost = await this.o.store.heartbeat(claims, Date.now(), this.o.lease);
+      for (const c of lost) {
+        // Settled, or claimed anew, since the heartbeat was sent: nothing was lost.
+        if (this.held.get(c.id) !== c.claimId) continue;
+        this.held.delete(c.id);
+        const dropped = this.waiting.delete(c.id);
+        this.o.metrics.claimsLost.inc({ at: "heartbeat" });
+        this.o.logger.warn(
+          { id: c.id, inFlight: this.inflight.has(c.id) },
+          dropped
+            ? "lost the claim on a delivery waiting to be forwarded (its lease ended): dropped here, the relay that holds it now forwards it"
+            : "lost the claim on a delivery being forwarded (its lease ended): the relay that holds it now settles it, and Sourcegraph may receive it twice (at least once)",
+        );
+      }
+    } catch (err) {
+      this.o.logger.error({ err }, "renewing the relay's claims failed; trying again at the next heartbeat");
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  /** Gives claims back to the store, free for any relay at once. */
+  private release(claims: readonly ClaimRef[]): void {
+    const refs = claims.map(({ id, claimId }): ClaimRef => ({ id, claimId }));
+    for (const c of refs) if (this.held.get(c.id) === c.claimId) this.held.delete(c.id);
+    if (refs.length === 0) return;
+    this.o.store
+      .release(refs)
+      .then(() => this.o.metrics.claimsReleased.inc(refs.length))
+      .catch((err) =>
+        this.o.logger.error(
+          { err, count: refs.length },
+          "releasing claims failed: their deliveries wait for the lease to end",
+        ),
+      );
+  }
+
+  /**
+   * Settles `d` by the claim held on it now. False when the claim is gone: lost at a heartbeat, or
+   * taken by another relay after its lease ended (at least once: it may be forwarded again there).
+   */
+  private async settle(d: ClaimedDelivery, how: (claim: ClaimRef) => Promise<boolean>): Promise<boolean> {
+    const claimId = this.held.get(d.id);
+    if (claimId === undefined) return false;
+    let ok = false;
+    try {
+      ok = await how({ id: d.id, claimId });
+    } finally {
+      const now = this.held.get(d.id);
+      this.held.delete(d.id);
+      // Claimed anew while this settled by the old claim, which failed: given back, it is
+      // forwarded again (at least once) rather than held with no one sending it.
+      if (now !== undefined && now !== claimId) this.release([{ id: d.id, claimId: now }]);
+    }
+    if (!ok) {
+      this.o.metrics.claimsLost.inc({ at: "settle" });
+      this.o.logger.warn(
+        { id: d.id, receiver: d.receiverUuid, deliveryId: d.deliveryId },
+        "the delivery's claim ended before it was settled (its lease ended and another relay took it): that relay forwards it too, at least once",
+      );
+    }
+    return ok;
+  }
+
+  private async forward(d: ClaimedDelivery): Promise<void> {
     const { store, metrics, logger } = this.o;
+    // Its claim was lost at a heartbeat before its turn came.
+    if (!this.held.has(d.id)) return;
     const receiver = this.o.receiver(d.receiverUuid);
     const log = {
       id: d.id,
@@ -182,12 +278,15 @@ export class Forwarder {
     if (!receiver) {
       // Removed from the receivers while the delivery waited: without its secret the delivery
       // would go out unsigned. It waits for the operator (`dlq replay --to-receiver`).
-      await store.deadLetter(
-        d.id,
-        "unknown_receiver",
-        { error: "the receiver is no longer among the relay's receivers" },
-        Date.now(),
+      const moved = await this.settle(d, (claim) =>
+        store.deadLetter(
+          claim,
+          "unknown_receiver",
+          { error: "the receiver is no longer among the relay's receivers" },
+          Date.now(),
+        ),
       );
+      if (!moved) return;
       metrics.deadLettered.inc({ reason: "unknown_receiver" });
       logger.warn(
         { ...log, reason: "unknown_receiver" },
@@ -242,17 +341,18 @@ export class Forwarder {
 
     switch (outcome.kind) {
       case "forwarded":
-        await store.complete(d.id, "delivered", result, Date.now());
+        await this.settle(d, (claim) => store.complete(claim, "delivered", result, Date.now()));
         metrics.forwarded.inc({ kind: d.kind });
         logger.info({ ...log, status, ms: Math.round(seconds * 1000) }, "forwarded");
         return;
       case "ignored":
-        await store.complete(d.id, "ignored", result, Date.now());
+        await this.settle(d, (claim) => store.complete(claim, "ignored", result, Date.now()));
         metrics.ignored.inc({ kind: d.kind });
         logger.info({ ...log, status }, "Sourcegraph does not handle this event; ignored");
         return;
       case "dead":
-        await store.deadLetter(d.id, outcome.reason, result, Date.now());
+        if (!(await this.settle(d, (claim) => store.deadLetter(claim, outcome.reason, result, Date.now()))))
+          return;
         metrics.deadLettered.inc({ reason: outcome.reason });
         logger.warn({ ...log, status, reason: outcome.reason }, "moved to the dead-letter store");
         return;
@@ -270,7 +370,7 @@ export class Forwarder {
           ),
         );
         if (now + wait - d.windowStart > this.o.maxAgeMs) {
-          await store.deadLetter(d.id, "expired", result, now);
+          if (!(await this.settle(d, (claim) => store.deadLetter(claim, "expired", result, now)))) return;
           metrics.deadLettered.inc({ reason: "expired" });
           logger.warn(
             { ...log, status, error, attempts: d.attempts + 1 },
@@ -278,7 +378,7 @@ export class Forwarder {
           );
           return;
         }
-        await store.retryLater(d.id, now + wait, result, now);
+        await this.settle(d, (claim) => store.retryLater(claim, now + wait, result, now));
         metrics.retried.inc({ kind: d.kind });
         logger.warn(
           { ...log, status, error, attempts: d.attempts + 1, retryInMs: wait },
@@ -292,7 +392,7 @@ export class Forwarder {
 
   /**
    * Keeps forwarding until nothing is due and nothing is in flight, or until `deadline`. What is
-   * waiting for a later retry stays stored for the next start.
+   * waiting for a later retry stays stored for the next start (or another relay).
    */
   async drain(deadline: number): Promise<void> {
     while (Date.now() < deadline) {
@@ -300,25 +400,44 @@ export class Forwarder {
         await Promise.race([Promise.allSettled([...this.inflight.values()]), sleep(deadline - Date.now())]);
         continue;
       }
-      let due: StoredDelivery[];
-      try {
-        due = await this.o.store.due(Date.now(), 1, new Set());
-      } catch {
-        // The store is gone: what it holds waits for the next start.
-        return;
+      if (this.waiting.size === 0) {
+        let next: number | undefined;
+        try {
+          next = await this.o.store.nextDueAt(this.o.lease.owner);
+        } catch {
+          // The store is gone: what it holds waits for the next start.
+          return;
+        }
+        if (next === undefined || next > Date.now()) return;
       }
-      if (due.length === 0 && this.handedOver.size === 0) return;
       this.kick();
       await sleep(10);
     }
   }
 
-  /** Stops; requests still in flight are aborted, and those deliveries stay stored for the next start. */
+  /**
+   * Stops; requests still in flight are aborted, and those deliveries stay stored for the next
+   * start. The claims still held are released, free for another relay at once.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.agent.destroy();
-    await Promise.allSettled([...this.inflight.values()]);
+    await Promise.allSettled([...this.inflight.values(), this.pumping]);
+    const rest = [...this.held].map(([id, claimId]): ClaimRef => ({ id, claimId }));
+    this.waiting.clear();
+    this.held.clear();
+    if (rest.length === 0) return;
+    try {
+      await this.o.store.release(rest);
+      this.o.metrics.claimsReleased.inc(rest.length);
+    } catch (err) {
+      this.o.logger.error(
+        { err, count: rest.length },
+        "releasing claims at shutdown failed: their deliveries wait for the lease to end",
+      );
+    }
   }
 }
 

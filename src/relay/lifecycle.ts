@@ -2,6 +2,7 @@
 // two listeners, the timers) and close (stop taking deliveries, finish and forward what is due
 // within the grace period, release the store). Where receivers come from is receiver-sources.ts,
 // the listeners servers.ts, every default RELAY_DEFAULTS.
+import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
 import { BodyRateWatch } from "./body-rate";
 import { ByteBudget } from "./byte-budget";
@@ -16,7 +17,7 @@ import { parseSourcegraphUrl } from "./options";
 import { type ReceiverLoader, type ReceiverSource, receiverLoader } from "./receiver-sources";
 import { ReceiverRegistry } from "./receivers";
 import { type Address, createServers } from "./servers";
-import type { DeliveryStore } from "./store";
+import type { DeliveryStore, Lease } from "./store";
 import { ThreadedStore } from "./threaded-store";
 
 /** The relay's options; every one left out takes its value in RELAY_DEFAULTS. */
@@ -38,6 +39,11 @@ export interface RelayOptions extends Partial<IntakeLimits> {
   readonly dedupeWindowMs?: number;
   /** How long shutdown may wait for requests in progress and keep forwarding what is due. */
   readonly shutdownGraceMs?: number;
+  /**
+   * How long this relay's claim on a delivery holds without a heartbeat (renewed every sixth of
+   * it); expired claims are swept every half of it.
+   */
+  readonly leaseMs?: number;
   readonly logger?: Logger;
   /** For tests: another store implementation. */
   readonly store?: DeliveryStore;
@@ -51,6 +57,8 @@ export interface RelayOptions extends Partial<IntakeLimits> {
 
 export interface Relay {
   readonly url: string;
+  /** This relay's owner ID in the store's claims: random, made at start, logged with "relay ready". */
+  readonly owner: string;
   readonly adminUrl: string | undefined;
   readonly metrics: RelayMetrics;
   readonly store: DeliveryStore;
@@ -68,7 +76,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const intake = resolveIntakeLimits(options, maxBodyBytes);
   // What `serve` checks, for every caller: a password in this URL would be logged below.
   parseSourcegraphUrl(options.forwardTo, "--forward-to");
-  const { store, unlock } = await openStore(options, logger);
+  const { store, unlock, exclusive } = await openStore(options, logger);
+  const lease: Lease = { owner: randomUUID(), ms: options.leaseMs ?? RELAY_DEFAULTS.lease.ms };
 
   const registry = new ReceiverRegistry();
   const receivers = receiverLoader(options.receivers, registry, {
@@ -88,7 +97,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const metrics = createMetrics(
     () => store.counts(),
     () => unverifiedBudget.held,
+    () => forwarder.claimsHeld,
   );
+  if (exclusive) {
+    // The only relay on this store (it holds the data directory's lock): every claim in it was
+    // left by a predecessor that stopped without releasing it (killed, or its machine lost), and
+    // is freed now rather than when its lease ends. Before anything of this relay is claimed.
+    try {
+      const freed = await store.sweep(Number.MAX_SAFE_INTEGER);
+      metrics.claimsSwept.inc(freed);
+      if (freed > 0) {
+        logger.warn(
+          { count: freed },
+          "freed the claims a previous relay on this data directory left when it stopped without releasing them: their deliveries are forwarded now",
+        );
+      }
+    } catch (err) {
+      await store.close();
+      unlock();
+      throw err;
+    }
+  }
   const forwarder = new Forwarder({
     store,
     receiver: (uuid) => registry.get(uuid),
@@ -100,6 +129,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     retryBaseMs: options.retryBaseMs ?? RELAY_DEFAULTS.retryBase.ms,
     retryMaxDelayMs: options.retryMaxDelayMs ?? RELAY_DEFAULTS.retryMaxDelay.ms,
     timeoutMs: options.forwardTimeoutMs ?? RELAY_DEFAULTS.forwardTimeout.ms,
+    lease,
   });
 
   let ready = false;
@@ -119,6 +149,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       receiver: (uuid) => registry.get(uuid),
       metrics,
       logger,
+      lease,
       stored: (d) => forwarder.offer(d),
       maxBodyBytes,
       unverifiedBudget,
@@ -138,14 +169,25 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
 
   forwarder.start();
   bodyRate.start();
-  const timers = startTimers(options, store, receivers, logger);
+  const timers = startTimers(options, store, receivers, logger, { lease, metrics });
   ready = true;
   const { url, adminUrl } = addresses;
-  logger.info({ url, adminUrl, forwardTo: options.forwardTo, dataDir: options.dataDir }, "relay ready");
+  logger.info(
+    {
+      url,
+      adminUrl,
+      forwardTo: options.forwardTo,
+      dataDir: options.dataDir,
+      owner: lease.owner,
+      leaseMs: lease.ms,
+    },
+    "relay ready",
+  );
 
   let closing: Promise<void> | undefined;
   return {
     url,
+    owner: lease.owner,
     adminUrl,
     metrics,
     store,
@@ -171,16 +213,24 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
 }
 
-/** The store (the one given, or SQLite in the data directory, locked for this process) and how to release the lock. */
-async function openStore(
-  options: RelayOptions,
-  logger: Logger,
-): Promise<{ store: DeliveryStore; unlock: () => void }> {
-  if (options.store) return { store: options.store, unlock: () => {} };
+interface OpenedStore {
+  readonly store: DeliveryStore;
+  /** Releases what the store's opening took (the data directory's lock). */
+  readonly unlock: () => void;
+  /**
+   * No other relay can use this store while this one runs (SQLite: the data directory's lock), so
+   * every claim found in it at start is a dead predecessor's, freed at once.
+   */
+  readonly exclusive: boolean;
+}
+
+/** The store: the one given, or SQLite in the data directory, locked for this process. */
+async function openStore(options: RelayOptions, logger: Logger): Promise<OpenedStore> {
+  if (options.store) return { store: options.store, unlock: () => {}, exclusive: false };
   openDataDir(options.dataDir, logger);
   const unlock = lockDataDir(options.dataDir);
   try {
-    return { store: await ThreadedStore.open(options.dataDir), unlock };
+    return { store: await ThreadedStore.open(options.dataDir), unlock, exclusive: true };
   } catch (err) {
     unlock();
     throw new Error(
@@ -192,12 +242,16 @@ async function openStore(
   }
 }
 
-/** Prunes delivery IDs past the dedupe window (now and hourly) and reads Sourcegraph's receivers again on schedule. */
+/**
+ * Prunes delivery IDs past the dedupe window (now and hourly), frees expired claims (every half
+ * lease), and reads Sourcegraph's receivers again on schedule.
+ */
 function startTimers(
   options: RelayOptions,
   store: DeliveryStore,
   receivers: ReceiverLoader,
   logger: Logger,
+  claims: { lease: Lease; metrics: RelayMetrics },
 ): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = [];
   const dedupeWindow = options.dedupeWindowMs ?? RELAY_DEFAULTS.dedupeWindow.ms;
@@ -207,6 +261,20 @@ function startTimers(
       .catch((err) => logger.error({ err }, "pruning delivery IDs failed"));
   void prune();
   timers.push(setInterval(prune, RELAY_DEFAULTS.pruneInterval.ms));
+  const sweep = () =>
+    store
+      .sweep(Date.now())
+      .then((freed) => {
+        claims.metrics.claimsSwept.inc(freed);
+        if (freed > 0) {
+          logger.warn(
+            { count: freed },
+            "freed claims whose lease ended without a heartbeat (a relay stopped or stalled): their deliveries are forwarded again, at least once",
+          );
+        }
+      })
+      .catch((err) => logger.error({ err }, "sweeping expired claims failed"));
+  timers.push(setInterval(sweep, Math.max(1, Math.floor(claims.lease.ms / 2))));
   if (receivers.refreshMs !== undefined) {
     timers.push(
       setInterval(() => {

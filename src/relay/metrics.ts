@@ -2,11 +2,13 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 /**
  * The relay's Prometheus metrics, in a registry of their own (several relays may share a process in
- * tests). `unverifiedBytes` reads the bytes held by request bodies not yet verified.
+ * tests). `unverifiedBytes` reads the bytes held by request bodies not yet verified, `claimsHeld`
+ * how many deliveries the forwarder holds a claim on.
  */
 export function createMetrics(
   depth: () => Promise<{ pending: number; dead: number }>,
   unverifiedBytes: () => number = () => 0,
+  claimsHeld: () => number = () => 0,
 ) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -61,6 +63,22 @@ export function createMetrics(
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    claimsLost: new Counter({
+      name: `${p}claims_lost_total`,
+      help: "Claims this relay held that the store no longer had (its lease ended and the sweep freed it, or another relay took the delivery), by when it learned so: at a heartbeat (the delivery is dropped here) or when settling (Sourcegraph may receive it twice: at least once)",
+      labelNames: ["at"] as const,
+      registers: [registry],
+    }),
+    claimsSwept: new Counter({
+      name: `${p}claims_swept_total`,
+      help: "Claims freed because their lease ended without a heartbeat (a relay killed or stalled), including those left by this relay's predecessor on its data directory",
+      registers: [registry],
+    }),
+    claimsReleased: new Counter({
+      name: `${p}claims_released_total`,
+      help: "Claims given back unsent, free for any relay at once: deliveries beyond what the relay holds in memory, and those it held at shutdown",
+      registers: [registry],
+    }),
     forwardDuration: new Histogram({
       name: `${p}forward_duration_seconds`,
       help: "Time of one forwarding request to Sourcegraph, by result",
@@ -83,6 +101,14 @@ export function createMetrics(
     registers: [registry],
     async collect() {
       this.set((await depth()).dead);
+    },
+  });
+  new Gauge({
+    name: `${p}claims_held`,
+    help: "Deliveries this relay holds a claim on: being forwarded, or waiting in memory to be",
+    registers: [registry],
+    collect() {
+      this.set(claimsHeld());
     },
   });
   new Gauge({

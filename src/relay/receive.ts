@@ -16,7 +16,7 @@ import {
 import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
 import { repeatedHeader } from "./repeated-headers";
-import type { AddResult, DeliveryStore, NewDelivery, StoredDelivery } from "./store";
+import type { AddResult, ClaimedDelivery, DeliveryStore, Lease, NewDelivery } from "./store";
 
 export interface Answer {
   readonly status: number;
@@ -29,8 +29,13 @@ export interface ReceiveDeps {
   readonly receiver: (uuid: string) => RelayReceiver | undefined;
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
-  /** Called with each delivery once it is committed (not with redeliveries dropped as duplicates). */
-  readonly stored: (delivery: StoredDelivery) => void;
+  /** This relay's claims: a delivery is stored already claimed by it. */
+  readonly lease: Lease;
+  /**
+   * Called with each delivery once it is committed, claimed by this relay (not with redeliveries
+   * dropped as duplicates): the forwarder takes it from memory, and no one else can send it.
+   */
+  readonly stored: (delivery: ClaimedDelivery) => void;
 }
 
 /** Step 1 of Sourcegraph's router: the UUID from the path, then the receiver (400, 404). */
@@ -137,7 +142,7 @@ export async function acceptDelivery(
   };
   let result: AddResult;
   try {
-    result = await deps.store.add(delivery);
+    result = await deps.store.add(delivery, deps.lease);
   } catch (err) {
     metrics.rejected.inc({ reason: "store_failed" });
     logger.error({ err, receiver: receiver.uuid, kind }, "could not store a delivery");
@@ -157,6 +162,15 @@ export async function acceptDelivery(
     { id: result.id, receiver: receiver.uuid, kind, event: verdict.event, deliveryId: id },
     result.revived ? "accepted: a redelivery of a dead letter, which is queued again" : "accepted",
   );
-  deps.stored({ ...delivery, id: result.id, attempts: 0, windowStart: delivery.receivedAt });
+  // Without a claim (a store that took it free), the forwarder's query finds it instead.
+  if (result.claimId !== undefined) {
+    deps.stored({
+      ...delivery,
+      id: result.id,
+      attempts: 0,
+      windowStart: delivery.receivedAt,
+      claimId: result.claimId,
+    });
+  }
   return { status: 202, message: "accepted" };
 }

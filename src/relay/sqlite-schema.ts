@@ -3,17 +3,17 @@
 // drain it first); one written by a newer relay is refused, since this code cannot know its rows.
 import type Database from "better-sqlite3";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
- * Schema 2. A delivery's row is its queue entry while it is pending or dead, and its record once
+ * Schema 2's table (schema 3 adds the claim columns to it, TO_3). A delivery's row is its queue entry while it is pending or dead, and its record once
  * it is settled: delivered and ignored rows lose their headers and body (the CHECK holds it), and
  * are pruned after the dedupe window. The dedupe key is the receiver, the delivery ID and the hook
  * ID ('' when the code host names no hook). Its index is not UNIQUE: a store migrated from schema
  * 1 may hold two rows with one key (schema 1 forgot keys after the window while a dead letter
  * stayed), and the lookup runs inside the writer's transaction anyway.
  */
-const deliveriesTable = (name: string) => `
+const schema2Table = (name: string) => `
 CREATE TABLE ${name} (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   receiver_uuid TEXT NOT NULL,
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS seen (
   PRIMARY KEY (receiver_uuid, delivery_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_at ON seen (seen_at);
-${deliveriesTable("deliveries_v2")}
+${schema2Table("deliveries_v2")}
 INSERT INTO deliveries_v2 (id, receiver_uuid, kind, event, delivery_id, hook_id, headers, body,
   received_at, window_start, attempts, next_attempt_at, state, last_status, last_error,
   last_attempt_at, dead_reason, dead_at, settled_at)
@@ -78,8 +78,24 @@ DELETE FROM seen WHERE EXISTS (
 );
 `;
 
+/**
+ * Schema 2 → 3: a pending row may be claimed by one relay until its lease ends (`claim_id`, the
+ * relay's `claimed_by`, `lease_until` in ms since the epoch, the last moment the claim holds). The
+ * columns are added in place: every row is kept as it is, free. Only a pending row is ever
+ * claimed, and a claim has all three columns or none.
+ */
+const TO_3 = `
+ALTER TABLE deliveries ADD COLUMN claim_id TEXT;
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until INTEGER CHECK (
+  (claim_id IS NULL AND claimed_by IS NULL AND lease_until IS NULL)
+  OR (claim_id IS NOT NULL AND claimed_by IS NOT NULL AND lease_until IS NOT NULL AND state = 'pending')
+);
+CREATE INDEX deliveries_leases ON deliveries (lease_until) WHERE claim_id IS NOT NULL;
+`;
+
 /** The step that brings a store to each version from the one before. */
-const STEPS: Readonly<Record<number, string>> = { 2: TO_2 };
+const STEPS: Readonly<Record<number, string>> = { 2: TO_2, 3: TO_3 };
 
 const hasTable = (db: Database.Database, name: string): boolean =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
@@ -107,12 +123,13 @@ export function openSchema(db: Database.Database, file: string): void {
     refuseNewer(version);
     if (version === SCHEMA_VERSION) return;
     if (version === 0 && !hasTable(db, "deliveries")) {
-      db.exec(deliveriesTable("deliveries") + INDEXES);
-    } else {
-      // Schema 1 set its version only after creating its tables: a crash in between left 0.
-      version = Math.max(version, 1);
-      for (let next = version + 1; next <= SCHEMA_VERSION; next++) db.exec(STEPS[next]!);
+      // A new store is created as schema 2 and migrated: one definition of each later step.
+      db.exec(schema2Table("deliveries") + INDEXES);
+      version = 2;
     }
+    // Schema 1 set its version only after creating its tables: a crash in between left 0.
+    version = Math.max(version, 1);
+    for (let next = version + 1; next <= SCHEMA_VERSION; next++) db.exec(STEPS[next]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -6,169 +6,65 @@
 // goes down. The fsync this costs is shared: concurrent inserts are grouped into one transaction.
 // Settling a delivery (forwarded, retry later, dead) goes through a second connection with
 // synchronous=NORMAL: losing such an update to a power cut only means forwarding a delivery again
-// (at least once), and the next FULL commit flushes the shared WAL anyway. Settlements are grouped
-// per turn of the event loop too: one small transaction instead of one per delivery.
+// (at least once), and the next FULL commit flushes the shared WAL anyway. Claims (claim,
+// heartbeat, release, sweep) go there too: a claim lost to a power cut leaves its delivery free,
+// which a restarted relay frees anyway. Settlements and claims are grouped per turn of the event
+// loop too: one small transaction instead of one per delivery.
+//
+// Claims: a fresh (or revived) delivery is inserted claimed by the lease given to `add`; `claim`
+// takes due rows that are free or whose lease ended, in an IMMEDIATE transaction, so two
+// connections (two relays, or a relay and a `dlq` command) never take one row; every settlement
+// acts only `WHERE id = ? AND claim_id = ? AND state = 'pending'`. A claim holds while
+// `lease_until >= now`.
 //
 // A settled delivery's row stays as its record (Sourcegraph's answer, without headers or body)
 // until the dedupe window has passed, so its key still drops the code host's redelivery and
 // `doctor` can tell what Sourcegraph said. The schema and its migrations are in sqlite-schema.ts.
 
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { CodeHostKind } from "../ingest";
 import { createPrivateFile, DATABASE_FILE, prepareDataDir } from "./data-dir";
+import {
+  deadWhere,
+  type RecordRow,
+  type Row,
+  recordsWhere,
+  type SummaryRow,
+  toDead,
+  toDelivery,
+  toRecord,
+  toSummary,
+} from "./sqlite-rows";
 import { hasLegacyKeys, openSchema } from "./sqlite-schema";
 import type {
   AddResult,
   AttemptResult,
+  ClaimedDelivery,
+  ClaimRef,
   DeadDelivery,
   DeadFilter,
   DeadSummary,
   DeliveryRecord,
-  DeliveryState,
   DeliveryStore,
+  Lease,
   NewDelivery,
   RecordFilter,
   Retarget,
-  StoredDelivery,
 } from "./store";
 import { TickBatch } from "./tick-batch";
 
-/** A pending or dead row: those keep their headers and body. */
-interface Row {
-  id: number;
-  receiver_uuid: string;
-  kind: string;
-  event: string;
-  delivery_id: string | null;
-  hook_id: string;
-  headers: string;
-  body: Buffer;
-  received_at: number;
-  window_start: number;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  dead_reason: string | null;
-  dead_at: number | null;
-}
-
-function toDelivery(r: Row): StoredDelivery {
-  return {
-    id: r.id,
-    receiverUuid: r.receiver_uuid,
-    kind: r.kind as CodeHostKind,
-    event: r.event,
-    ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
-    ...(r.hook_id !== "" ? { hookId: r.hook_id } : {}),
-    headers: JSON.parse(r.headers),
-    body: r.body,
-    receivedAt: r.received_at,
-    windowStart: r.window_start,
-    attempts: r.attempts,
-  };
-}
-
 export { DATABASE_FILE };
-
-interface SummaryRow {
-  id: number;
-  receiver_uuid: string;
-  kind: string;
-  event: string;
-  delivery_id: string | null;
-  dead_reason: string | null;
-  dead_at: number | null;
-  bytes: number;
-}
-
-interface RecordRow {
-  id: number;
-  receiver_uuid: string;
-  kind: string;
-  event: string;
-  delivery_id: string | null;
-  hook_id: string;
-  state: "pending" | "delivered" | "ignored" | "dead";
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  last_attempt_at: number | null;
-  received_at: number;
-  settled_at: number | null;
-  dead_reason: string | null;
-}
-
-/** Each state a record can be in, as a condition on its row. */
-const STATE_WHERE: Readonly<Record<DeliveryState, string>> = {
-  pending: "state = 'pending'",
-  delivered: "state = 'delivered'",
-  ignored: "state = 'ignored'",
-  dead: "(state = 'dead' AND dead_reason IS NOT 'expired')",
-  expired: "(state = 'dead' AND dead_reason = 'expired')",
-};
-
-function toRecord(r: RecordRow): DeliveryRecord {
-  return {
-    id: r.id,
-    receiverUuid: r.receiver_uuid,
-    kind: r.kind as CodeHostKind,
-    event: r.event,
-    ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
-    ...(r.hook_id !== "" ? { hookId: r.hook_id } : {}),
-    state: r.state === "dead" && r.dead_reason === "expired" ? "expired" : r.state,
-    attempts: r.attempts,
-    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-    ...(r.last_attempt_at !== null ? { lastAttemptAt: r.last_attempt_at } : {}),
-    receivedAt: r.received_at,
-    ...(r.settled_at !== null ? { settledAt: r.settled_at } : {}),
-    ...(r.state === "dead" && r.dead_reason !== null ? { reason: r.dead_reason } : {}),
-  };
-}
-
-/** The conditions of a records filter, and their parameters. */
-function recordsWhere(filter: RecordFilter): { sql: string; params: unknown[] } {
-  const terms: string[] = [];
-  const params: unknown[] = [];
-  if (filter.receiverUuid !== undefined) {
-    terms.push("receiver_uuid = ?");
-    params.push(filter.receiverUuid);
-  }
-  if (filter.deliveryId !== undefined) {
-    terms.push("delivery_id = ?");
-    params.push(filter.deliveryId);
-  }
-  if (filter.since !== undefined) {
-    terms.push("received_at >= ?");
-    params.push(filter.since);
-  }
-  if (filter.states !== undefined) {
-    const states = filter.states.map((state) => {
-      const where = STATE_WHERE[state];
-      if (where === undefined) {
-        throw new Error(`unknown delivery state "${state}"; one of ${Object.keys(STATE_WHERE).join(", ")}`);
-      }
-      return where;
-    });
-    terms.push(states.length > 0 ? `(${states.join(" OR ")})` : "0");
-  }
-  return { sql: terms.length > 0 ? ` WHERE ${terms.join(" AND ")}` : "", params };
-}
-
-/** The condition a filter adds to `state = 'dead'`, and its parameters. */
-function deadWhere(filter: DeadFilter): { sql: string; params: unknown[] } {
-  if (filter === "all") return { sql: "", params: [] };
-  if ("ids" in filter)
-    return { sql: " AND id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(filter.ids)] };
-  if ("receiverUuid" in filter) return { sql: " AND receiver_uuid = ?", params: [filter.receiverUuid] };
-  return { sql: " AND dead_at < ?", params: [filter.deadBefore] };
-}
 
 /** Records removed by one statement of `prune`. */
 const PRUNE_SLICE = 2000;
 
 const blob = (body: Uint8Array) => Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+
+/** The claim columns cleared: the row is free again (or settled). */
+const FREE = "claim_id = NULL, claimed_by = NULL, lease_until = NULL";
+/** The row is still claimed by this claim. */
+const HELD = "id = ? AND claim_id = ? AND state = 'pending'";
 
 export class SqliteStore implements DeliveryStore {
   private readonly db: Database.Database;
@@ -216,41 +112,61 @@ export class SqliteStore implements DeliveryStore {
          ORDER BY state = 'dead', id DESC LIMIT 1`,
       ),
       insert: db.prepare(
-        `INSERT INTO deliveries (receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at, window_start, next_attempt_at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+        `INSERT INTO deliveries (receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at,
+           window_start, next_attempt_at, state, claim_id, claimed_by, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
       ),
       revive: db.prepare(
         `UPDATE deliveries SET state = 'pending', event = ?, hook_id = COALESCE(NULLIF(?, ''), hook_id),
            headers = ?, body = ?, received_at = ?, window_start = ?, next_attempt_at = ?, attempts = 0,
-           dead_reason = NULL, dead_at = NULL, settled_at = NULL
+           dead_reason = NULL, dead_at = NULL, settled_at = NULL, claim_id = ?, claimed_by = ?, lease_until = ?
          WHERE id = ? AND state = 'dead'`,
       ),
-      // Ids first (from the index alone), then whole rows: bodies are read only for what is taken.
-      dueIds: db
+      // Ids first (from the index alone, past the rows claimed), then whole rows: bodies are read
+      // only for what is taken.
+      claimable: settle
         .prepare(
-          "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+          `SELECT id FROM deliveries
+           WHERE state = 'pending' AND next_attempt_at <= ? AND (claim_id IS NULL OR lease_until < ?)
+           ORDER BY next_attempt_at, id LIMIT ?`,
         )
         .pluck(),
-      byId: db.prepare("SELECT * FROM deliveries WHERE id = ? AND state = 'pending'"),
+      take: settle.prepare(
+        "UPDATE deliveries SET claim_id = ?, claimed_by = ?, lease_until = ? WHERE id = ? RETURNING *",
+      ),
+      renew: settle.prepare(`UPDATE deliveries SET lease_until = ? WHERE ${HELD}`),
+      release: settle.prepare(`UPDATE deliveries SET ${FREE} WHERE ${HELD}`),
+      sweep: settle.prepare(`UPDATE deliveries SET ${FREE} WHERE claim_id IS NOT NULL AND lease_until < ?`),
       // The body goes (Sourcegraph has it); the record of its answer stays for the dedupe window.
       complete: settle.prepare(
         `UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
-           last_attempt_at = ?, settled_at = ?, headers = NULL, body = NULL
-         WHERE id = ? AND state = 'pending'`,
+           last_attempt_at = ?, settled_at = ?, headers = NULL, body = NULL, ${FREE}
+         WHERE ${HELD}`,
       ),
       retry: settle.prepare(
         `UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_status = ?, last_error = ?,
-           last_attempt_at = ?
-         WHERE id = ? AND state = 'pending'`,
+           last_attempt_at = ?, ${FREE}
+         WHERE ${HELD}`,
       ),
       dead: settle.prepare(
         `UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?,
-           last_attempt_at = ?, dead_reason = ?, dead_at = ?, settled_at = ?
-         WHERE id = ? AND state = 'pending'`,
+           last_attempt_at = ?, dead_reason = ?, dead_at = ?, settled_at = ?, ${FREE}
+         WHERE ${HELD}`,
       ),
-      nextDue: db.prepare(
-        "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending' AND id NOT IN (SELECT value FROM json_each(?))",
-      ),
+      // The first free row in due order, and the first lease of another owner to end; a claim
+      // holds through lease_until, so it can be taken 1 ms later.
+      nextFree: db
+        .prepare(
+          `SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND claim_id IS NULL
+           ORDER BY next_attempt_at LIMIT 1`,
+        )
+        .pluck(),
+      nextLeaseEnd: db
+        .prepare(
+          `SELECT MIN(MAX(next_attempt_at, lease_until + 1)) FROM deliveries
+           WHERE claim_id IS NOT NULL AND claimed_by <> ? AND state = 'pending'`,
+        )
+        .pluck(),
       counts: db.prepare(
         "SELECT state, COUNT(*) AS n FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state",
       ),
@@ -263,10 +179,12 @@ export class SqliteStore implements DeliveryStore {
     };
   }
 
-  add(d: NewDelivery): Promise<AddResult> {
+  add(d: NewDelivery, lease: Lease): Promise<AddResult> {
     return this.inserts.run((): AddResult => {
       const hook = d.hookId ?? "";
       const headers = JSON.stringify(d.headers);
+      // The lease runs from reception, on the caller's clock.
+      const claim = [randomUUID(), lease.owner, d.receivedAt + lease.ms] as const;
       if (d.deliveryId !== undefined) {
         const found = this.stmts.findKey.get(d.receiverUuid, d.deliveryId, hook, hook) as
           | { id: number; state: string }
@@ -275,8 +193,8 @@ export class SqliteStore implements DeliveryStore {
           // The code host sent it again (an operator fixed the cause and redelivered): the bytes
           // just verified replace the old ones, and the retry window starts again.
           const t = d.receivedAt;
-          this.stmts.revive.run(d.event, hook, headers, blob(d.body), t, t, t, found.id);
-          return { id: found.id, duplicate: false, revived: true };
+          this.stmts.revive.run(d.event, hook, headers, blob(d.body), t, t, t, ...claim, found.id);
+          return { id: found.id, duplicate: false, revived: true, claimId: claim[0] };
         }
         if (found) return { id: found.id, duplicate: true, revived: false };
         if (this.legacyKeys?.seen.get(d.receiverUuid, d.deliveryId) !== undefined)
@@ -293,49 +211,87 @@ export class SqliteStore implements DeliveryStore {
         d.receivedAt,
         d.receivedAt,
         d.receivedAt,
+        ...claim,
       );
-      return { id: Number(info.lastInsertRowid), duplicate: false, revived: false };
+      return { id: Number(info.lastInsertRowid), duplicate: false, revived: false, claimId: claim[0] };
     });
   }
 
-  async due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]> {
-    const ids = (this.stmts.dueIds.all(now, limit + exclude.size) as number[])
-      .filter((id) => !exclude.has(id))
-      .slice(0, limit);
-    const rows: StoredDelivery[] = [];
-    for (const id of ids) {
-      const row = this.stmts.byId.get(id) as Row | undefined;
-      if (row) rows.push(toDelivery(row));
-    }
-    return rows;
+  claim(now: number, limit: number, lease: Lease): Promise<ClaimedDelivery[]> {
+    return this.settlements.run(() =>
+      (this.stmts.claimable.all(now, now, limit) as number[]).map((id): ClaimedDelivery => {
+        const claimId = randomUUID();
+        const row = this.stmts.take.get(claimId, lease.owner, now + lease.ms, id) as Row;
+        return { ...toDelivery(row), claimId };
+      }),
+    );
   }
 
-  async complete(
-    id: number,
+  heartbeat(claims: readonly ClaimRef[], now: number, lease: Lease): Promise<ClaimRef[]> {
+    return this.settlements.run(() =>
+      claims.filter((c) => this.stmts.renew.run(now + lease.ms, c.id, c.claimId).changes === 0),
+    );
+  }
+
+  async release(claims: readonly ClaimRef[]): Promise<void> {
+    await this.settlements.run(() => {
+      for (const c of claims) this.stmts.release.run(c.id, c.claimId);
+    });
+  }
+
+  complete(
+    claim: ClaimRef,
     outcome: "delivered" | "ignored",
     result: AttemptResult,
     now: number,
-  ): Promise<void> {
-    await this.settlements.run(() =>
-      this.stmts.complete.run(outcome, result.status ?? null, result.error ?? null, now, now, id),
+  ): Promise<boolean> {
+    return this.settlements.run(
+      () =>
+        this.stmts.complete.run(
+          outcome,
+          result.status ?? null,
+          result.error ?? null,
+          now,
+          now,
+          claim.id,
+          claim.claimId,
+        ).changes === 1,
     );
   }
 
-  async retryLater(id: number, at: number, result: AttemptResult, now: number): Promise<void> {
-    await this.settlements.run(() =>
-      this.stmts.retry.run(at, result.status ?? null, result.error ?? null, now, id),
+  retryLater(claim: ClaimRef, at: number, result: AttemptResult, now: number): Promise<boolean> {
+    return this.settlements.run(
+      () =>
+        this.stmts.retry.run(at, result.status ?? null, result.error ?? null, now, claim.id, claim.claimId)
+          .changes === 1,
     );
   }
 
-  async deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
-    await this.settlements.run(() =>
-      this.stmts.dead.run(result.status ?? null, result.error ?? null, now, reason, now, now, id),
+  deadLetter(claim: ClaimRef, reason: string, result: AttemptResult, now: number): Promise<boolean> {
+    return this.settlements.run(
+      () =>
+        this.stmts.dead.run(
+          result.status ?? null,
+          result.error ?? null,
+          now,
+          reason,
+          now,
+          now,
+          claim.id,
+          claim.claimId,
+        ).changes === 1,
     );
   }
 
-  async nextDueAt(exclude: ReadonlySet<number> = new Set()): Promise<number | undefined> {
-    const row = this.stmts.nextDue.get(JSON.stringify([...exclude])) as { at: number | null };
-    return row.at ?? undefined;
+  sweep(now: number): Promise<number> {
+    return this.settlements.run(() => this.stmts.sweep.run(now).changes);
+  }
+
+  async nextDueAt(owner: string): Promise<number | undefined> {
+    const free = this.stmts.nextFree.get() as number | undefined;
+    const leaseEnd = this.stmts.nextLeaseEnd.get(owner) as number | null;
+    const times = [free, leaseEnd ?? undefined].filter((t) => t !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   async counts(): Promise<{ pending: number; dead: number }> {
@@ -346,13 +302,7 @@ export class SqliteStore implements DeliveryStore {
   }
 
   async listDead(limit = 1000): Promise<DeadDelivery[]> {
-    return (this.stmts.listDead.all(limit) as Row[]).map((r) => ({
-      ...toDelivery(r),
-      reason: r.dead_reason ?? "unknown",
-      ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
-      ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-      deadAt: r.dead_at ?? 0,
-    }));
+    return (this.stmts.listDead.all(limit) as Row[]).map(toDead);
   }
 
   async records(filter: RecordFilter, limit: number): Promise<DeliveryRecord[]> {
@@ -371,10 +321,10 @@ export class SqliteStore implements DeliveryStore {
   async replay(filter: DeadFilter, now: number, retarget?: Retarget): Promise<number> {
     const where = deadWhere(filter);
     // The key moves with a retargeted delivery: the new receiver's code host redelivering it while
-    // it is queued is a duplicate.
+    // it is queued is a duplicate. A dead row holds no claim: it comes back free.
     const update = this.db.prepare(
       `UPDATE deliveries SET state = 'pending', attempts = 0, window_start = ?, next_attempt_at = ?,
-         dead_reason = NULL, dead_at = NULL, settled_at = NULL, receiver_uuid = COALESCE(?, receiver_uuid)
+         dead_reason = NULL, dead_at = NULL, settled_at = NULL, receiver_uuid = COALESCE(?, receiver_uuid), ${FREE}
        WHERE state = 'dead'${where.sql}${retarget ? " AND kind = ?" : ""}`,
     );
     return update.run(
@@ -396,18 +346,7 @@ export class SqliteStore implements DeliveryStore {
     const purge = this.db.transaction(() => {
       const rows = select.all(...where.params) as SummaryRow[];
       if (!dryRun) for (const r of rows) this.stmts.removeDead.run(r.id);
-      return rows.map(
-        (r): DeadSummary => ({
-          id: r.id,
-          receiverUuid: r.receiver_uuid,
-          kind: r.kind as CodeHostKind,
-          event: r.event,
-          ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
-          reason: r.dead_reason ?? "unknown",
-          deadAt: r.dead_at ?? 0,
-          bytes: r.bytes,
-        }),
-      );
+      return rows.map(toSummary);
     });
     // IMMEDIATE: read and delete under one write lock, even with the relay settling beside it.
     return purge.immediate();

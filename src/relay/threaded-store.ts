@@ -10,15 +10,17 @@ import { packageRoot } from "../package-root";
 import type {
   AddResult,
   AttemptResult,
+  ClaimedDelivery,
+  ClaimRef,
   DeadDelivery,
   DeadFilter,
   DeadSummary,
   DeliveryRecord,
   DeliveryStore,
+  Lease,
   NewDelivery,
   RecordFilter,
   Retarget,
-  StoredDelivery,
 } from "./store";
 import type { StoreCall, StoreOp, StoreReply, WorkerMessage } from "./store-worker";
 
@@ -111,28 +113,45 @@ export class ThreadedStore implements DeliveryStore {
     if (calls.length > 0 && !this.broken) this.worker.postMessage(calls);
   }
 
-  add(delivery: NewDelivery): Promise<AddResult> {
-    return this.call("add", delivery);
+  add(delivery: NewDelivery, lease: Lease): Promise<AddResult> {
+    return this.call("add", delivery, lease);
   }
 
-  due(now: number, limit: number, exclude: ReadonlySet<number>): Promise<StoredDelivery[]> {
-    return this.call("due", now, limit, exclude);
+  claim(now: number, limit: number, lease: Lease): Promise<ClaimedDelivery[]> {
+    return this.call("claim", now, limit, lease);
   }
 
-  complete(id: number, outcome: "delivered" | "ignored", result: AttemptResult, now: number): Promise<void> {
-    return this.call("complete", id, outcome, result, now);
+  heartbeat(claims: readonly ClaimRef[], now: number, lease: Lease): Promise<ClaimRef[]> {
+    return this.call("heartbeat", claims, now, lease);
   }
 
-  retryLater(id: number, at: number, result: AttemptResult, now: number): Promise<void> {
-    return this.call("retryLater", id, at, result, now);
+  release(claims: readonly ClaimRef[]): Promise<void> {
+    return this.call("release", claims);
   }
 
-  deadLetter(id: number, reason: string, result: AttemptResult, now: number): Promise<void> {
-    return this.call("deadLetter", id, reason, result, now);
+  complete(
+    claim: ClaimRef,
+    outcome: "delivered" | "ignored",
+    result: AttemptResult,
+    now: number,
+  ): Promise<boolean> {
+    return this.call("complete", claim, outcome, result, now);
   }
 
-  nextDueAt(exclude?: ReadonlySet<number>): Promise<number | undefined> {
-    return this.call("nextDueAt", exclude);
+  retryLater(claim: ClaimRef, at: number, result: AttemptResult, now: number): Promise<boolean> {
+    return this.call("retryLater", claim, at, result, now);
+  }
+
+  deadLetter(claim: ClaimRef, reason: string, result: AttemptResult, now: number): Promise<boolean> {
+    return this.call("deadLetter", claim, reason, result, now);
+  }
+
+  sweep(now: number): Promise<number> {
+    return this.call("sweep", now);
+  }
+
+  nextDueAt(owner: string): Promise<number | undefined> {
+    return this.call("nextDueAt", owner);
   }
 
   counts(): Promise<{ pending: number; dead: number }> {

@@ -91,12 +91,15 @@ export function captureLogger() {
 /** `inner`, with some of its methods replaced: a store that fails, answers late or counts calls. */
 export function storeWith(inner: DeliveryStore, replaced: Partial<DeliveryStore>): DeliveryStore {
   return {
-    add: (d) => inner.add(d),
-    due: (now, limit, exclude) => inner.due(now, limit, exclude),
-    complete: (id, outcome, result, now) => inner.complete(id, outcome, result, now),
-    retryLater: (id, at, result, now) => inner.retryLater(id, at, result, now),
-    deadLetter: (id, reason, result, now) => inner.deadLetter(id, reason, result, now),
-    nextDueAt: (exclude) => inner.nextDueAt(exclude),
+    add: (d, lease) => inner.add(d, lease),
+    claim: (now, limit, lease) => inner.claim(now, limit, lease),
+    heartbeat: (claims, now, lease) => inner.heartbeat(claims, now, lease),
+    release: (claims) => inner.release(claims),
+    complete: (claim, outcome, result, now) => inner.complete(claim, outcome, result, now),
+    retryLater: (claim, at, result, now) => inner.retryLater(claim, at, result, now),
+    deadLetter: (claim, reason, result, now) => inner.deadLetter(claim, reason, result, now),
+    sweep: (now) => inner.sweep(now),
+    nextDueAt: (owner) => inner.nextDueAt(owner),
     counts: () => inner.counts(),
     listDead: (limit) => inner.listDead(limit),
     replay: (filter, now, retarget) => inner.replay(filter, now, retarget),
