@@ -291,10 +291,15 @@ function resolveConnection<H extends CodeHost>(
   return { connection: rules.build(c, base), key, problems };
 }
 
-/** The declaration resolved, and every problem found on the way (the resolution is usable only without problems). */
+/**
+ * The declaration resolved, and every problem found on the way (the resolution is usable only
+ * without problems). `refused` holds connections (`gitlab[1]`) already refused by a caller's own
+ * checks: they are skipped here, so that their siblings are still checked, under their own paths.
+ */
 function resolve(
   args: SourcegraphWebhooksArgs,
   env: NodeJS.ProcessEnv,
+  refused: ReadonlySet<string> = new Set(),
 ): { declaration: ResolvedDeclaration; problems: DeclarationError[] } {
   const problems: DeclarationError[] = [];
   const connections: Connection[] = [];
@@ -310,6 +315,7 @@ function resolve(
   for (const host of HOSTS) {
     const list: readonly ConnectionArgs<typeof host>[] = args[host] ?? [];
     const keys = list.map((c, i) => {
+      if (refused.has(`${host}[${i}]`)) return undefined;
       const resolved = resolveConnection(host, c, `${host}[${i}]`, env);
       problems.push(...resolved.problems);
       if (resolved.connection) connections.push(resolved.connection);
@@ -325,13 +331,16 @@ function resolve(
 
 /**
  * Every problem of a declaration that can be found without the network, each with its path
- * (`gitlab[0].projects`) and what is valid; an empty list for a valid declaration.
+ * (`gitlab[0].projects`) and what is valid; an empty list for a valid declaration. Connections
+ * listed in `refused` (such as `gitlab[1]`) are skipped: a caller that found them malformed already
+ * reported them.
  */
 export function declarationProblems(
   args: SourcegraphWebhooksArgs,
   env: NodeJS.ProcessEnv = process.env,
+  refused: ReadonlySet<string> = new Set(),
 ): DeclarationError[] {
-  return resolve(args, env).problems;
+  return resolve(args, env, refused).problems;
 }
 
 /** The declaration, one object per connection; throws an InvalidDeclarationError listing every problem. */

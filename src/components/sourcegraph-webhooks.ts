@@ -17,7 +17,9 @@ import {
   resolveDeclaration,
 } from "./connections";
 import { githubApiUrl, type HookSummary, summarizeHooks } from "./hook-summaries";
-import { relayHookUrl, warnShortSecrets } from "./validation";
+import { githubProviderResourceName, hookResourceName, receiverResourceName } from "./resource-names";
+import { warnShortSecrets } from "./short-secrets";
+import { relayHookUrl } from "./validation";
 
 export type { CodeHostKind } from "../../providers/shared/code-host-kind";
 export type { RelayReceiver } from "../relay/receivers-file";
@@ -81,12 +83,11 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
     const hooks: pulumi.Output<HookSummary>[] = [];
     const relayEntries: pulumi.Output<RelayReceiver>[] = [];
     for (const connection of declaration.connections) {
-      const base = `${name}-${connection.host}-${connection.key}`;
-      const receiver = createReceiver(this, base, connection, args.sourcegraph ?? {}, declaration.relayUrl);
+      const receiver = createReceiver(this, name, connection, args.sourcegraph ?? {}, declaration.relayUrl);
       this.receiverResources[connection.connection] = receiver.resource;
       summaries.push(receiver.summary);
       relayEntries.push(receiver.relayEntry);
-      const ids = this.addHooks(base, connection, receiver.delivery);
+      const ids = this.addHooks(name, connection, receiver.delivery);
       hooks.push(...summarizeHooks(connection, ids, receiver.resource.uuid, receiver.delivery.url));
     }
 
@@ -107,34 +108,35 @@ export class SourcegraphWebhooks extends pulumi.ComponentResource {
    * returns each hook's ID on its code host keyed by the end of its resource name.
    */
   private addHooks(
-    base: string,
+    component: string,
     connection: Connection,
     delivery: Delivery,
   ): Record<string, pulumi.Output<string>> {
+    const base = receiverResourceName(component, connection);
     // The resource ID is the code host's hook ID: GitHub's and GitLab's number, Bitbucket Cloud's
     // `{uuid}`. IDs are never secret.
     const byId = (resources: Record<string, pulumi.CustomResource>) => hookIds(base, resources, (r) => r.id);
     switch (connection.host) {
       case "github": {
-        const hooks = createGitHubHooks(this, base, connection, delivery);
+        const hooks = createGitHubHooks(this, component, connection, delivery);
         Object.assign(this.githubOrganizationWebhooks, hooks.organization);
         Object.assign(this.githubRepositoryWebhooks, hooks.repository);
         return { ...byId(hooks.organization), ...byId(hooks.repository) };
       }
       case "gitlab": {
-        const hooks = createGitLabHooks(this, base, connection, delivery);
+        const hooks = createGitLabHooks(this, component, connection, delivery);
         Object.assign(this.gitlabProjectHooks, hooks.project);
         Object.assign(this.gitlabGroupHooks, hooks.group);
         return { ...byId(hooks.project), ...byId(hooks.group) };
       }
       case "bitbucketServer": {
-        const hooks = createBitbucketServerHooks(this, base, connection, delivery);
+        const hooks = createBitbucketServerHooks(this, component, connection, delivery);
         Object.assign(this.bitbucketServerWebhooks, hooks);
         // The plugin's webhooks are found by name (its upsert key), not by their numeric id.
         return hookIds(base, hooks, (r) => r.webhookName);
       }
       case "bitbucketCloud": {
-        const hooks = createBitbucketCloudHooks(this, base, connection, delivery);
+        const hooks = createBitbucketCloudHooks(this, component, connection, delivery);
         Object.assign(this.bitbucketCloudWebhooks, hooks);
         return byId(hooks);
       }
@@ -164,10 +166,10 @@ function secretInput(value: pulumi.Input<string> | undefined): pulumi.Output<str
   return value === undefined ? undefined : pulumi.secret(value);
 }
 
-/** The receiver of one connection, named `base`, with what the component's outputs say of it. */
+/** The receiver of one connection of the component `component`, with what the component's outputs say of it. */
 function createReceiver(
   parent: pulumi.Resource,
-  base: string,
+  component: string,
   connection: Connection,
   sourcegraph: SourcegraphConnectionArgs,
   relayUrl: string | undefined,
@@ -179,7 +181,7 @@ function createReceiver(
 } {
   const { kind, url: codeHostUrn } = connection;
   const resource = new SourcegraphReceiver(
-    base,
+    receiverResourceName(component, connection),
     {
       codeHostKind: kind,
       codeHostUrn,
@@ -211,7 +213,7 @@ function createReceiver(
 
 function createGitHubHooks(
   parent: pulumi.Resource,
-  base: string,
+  component: string,
   connection: GitHubConnection,
   delivery: Delivery,
 ): {
@@ -223,7 +225,7 @@ function createGitHubHooks(
     let provider = providers.get(owner);
     if (!provider) {
       provider = new github.Provider(
-        `${base}-${owner}`,
+        githubProviderResourceName(component, connection, owner),
         { owner, baseUrl: githubApiBase(connection.url), token: secretInput(connection.token) },
         { parent },
       );
@@ -245,7 +247,7 @@ function createGitHubHooks(
     repository: {} as Record<string, github.RepositoryWebhook>,
   };
   for (const hook of connection.hooks) {
-    const name = `${base}-${hook.name}`;
+    const name = hookResourceName(component, connection, hook.name);
     const opts = { parent, provider: providerFor(hook.owner) };
     if (hook.kind === "organization") {
       out.organization[name] = new github.OrganizationWebhook(
@@ -268,7 +270,7 @@ function createGitHubHooks(
 
 function createGitLabHooks(
   parent: pulumi.Resource,
-  base: string,
+  component: string,
   connection: GitLabConnection,
   delivery: Delivery,
 ): { project: Record<string, GitLabProjectHook>; group: Record<string, GitLabGroupHook> } {
@@ -284,7 +286,7 @@ function createGitLabHooks(
     group: {} as Record<string, GitLabGroupHook>,
   };
   for (const hook of connection.hooks) {
-    const name = `${base}-${hook.name}`;
+    const name = hookResourceName(component, connection, hook.name);
     if (hook.kind === "project") {
       out.project[name] = new GitLabProjectHook(name, { ...common, project: hook.target }, { parent });
     } else {
@@ -296,7 +298,7 @@ function createGitLabHooks(
 
 function createBitbucketServerHooks(
   parent: pulumi.Resource,
-  base: string,
+  component: string,
   connection: BitbucketServerConnection,
   delivery: Delivery,
 ): Record<string, BitbucketServerWebhook> {
@@ -308,7 +310,7 @@ function createBitbucketServerHooks(
   };
   const out: Record<string, BitbucketServerWebhook> = {};
   for (const hook of connection.hooks) {
-    const name = `${base}-${hook.name}`;
+    const name = hookResourceName(component, connection, hook.name);
     out[name] = new BitbucketServerWebhook(
       name,
       {
@@ -326,7 +328,7 @@ function createBitbucketServerHooks(
 
 function createBitbucketCloudHooks(
   parent: pulumi.Resource,
-  base: string,
+  component: string,
   connection: BitbucketCloudConnection,
   delivery: Delivery,
 ): Record<string, BitbucketCloudWebhook> {
@@ -344,7 +346,7 @@ function createBitbucketCloudHooks(
   };
   const out: Record<string, BitbucketCloudWebhook> = {};
   for (const hook of connection.hooks) {
-    const name = `${base}-${hook.name}`;
+    const name = hookResourceName(component, connection, hook.name);
     out[name] = new BitbucketCloudWebhook(
       name,
       { ...common, workspace: hook.workspace, ...(hook.repository ? { repository: hook.repository } : {}) },

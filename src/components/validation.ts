@@ -1,11 +1,10 @@
 // The component's checks, as small pure functions with exact messages. Each returns the problems
 // it finds (an empty list when there are none) as DeclarationErrors with the field's path, so the
 // component reports every problem of a declaration at once, before any resource is registered.
-// Short secrets only draw a warning.
-import * as pulumi from "@pulumi/pulumi";
+// Short secrets only draw a warning. Nothing here loads @pulumi/pulumi: `sg-webhooks check` runs
+// these checks without it.
 import { type CodeHost, eventsFor, type Feature, unknownEventsError } from "../../providers/events";
 import { isWeakSecret, MIN_SECRET_LENGTH } from "../relay/weak-secrets";
-import type { SourcegraphWebhooksArgs } from "./args";
 import { DeclarationError } from "./declaration-error";
 
 /** Picks a connection's events: its own list, the union of the chosen features, or the default. */
@@ -225,28 +224,4 @@ export function scopeProblems(scopes: readonly string[], where: string): Declara
 export function shortSecretWarning(where: string, secret: string): string | undefined {
   if (!isWeakSecret(secret)) return undefined;
   return `${where}: the secret is shorter than ${MIN_SECRET_LENGTH} characters, so it can be guessed from one signed delivery; use a longer one, or leave "secret" out to have 40 random characters generated`;
-}
-
-/**
- * Warns, on `resource`, about every declared secret shorter than `MIN_SECRET_LENGTH` (a warning,
- * not an error: a short secret still works). A secret known only at deployment is checked then;
- * one that stays unknown in a preview is not.
- */
-export function warnShortSecrets(args: SourcegraphWebhooksArgs, resource: pulumi.Resource): void {
-  const connections = {
-    github: args.github,
-    gitlab: args.gitlab,
-    bitbucketServer: args.bitbucketServer,
-    bitbucketCloud: args.bitbucketCloud,
-  };
-  for (const [host, list] of Object.entries(connections)) {
-    (list ?? []).forEach((c, i) => {
-      if (c.secret === undefined || c.secret === false) return;
-      pulumi.output(c.secret).apply((secret) => {
-        const warning =
-          typeof secret === "string" ? shortSecretWarning(`${host}[${i}].secret`, secret) : undefined;
-        if (warning) void pulumi.log.warn(warning, resource);
-      });
-    });
-  }
 }

@@ -143,26 +143,47 @@ export class ConfigError extends Error {
   }
 }
 
+/** One problem of a stack's config: where (`sourcegraph-webhooks:gitlab[0].projects[1]`), and what is wrong and valid there. */
+export interface ConfigProblem {
+  /** The full config key with the path inside its value; the project alone for the declaration as a whole. */
+  readonly key: string;
+  readonly problem: string;
+}
+
+/** A problem as one line, as ConfigError lists it. */
+export function configProblemText(p: ConfigProblem): string {
+  return `${p.key}: ${p.problem}`;
+}
+
 /** `[0, "projects", 1]` as `[0].projects[1]`. */
 function pathText(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
 }
 
 /**
- * Reads the declaration from a stack's config (the engine passes each value as a string; objects
- * and lists as JSON). `all` is every config value (`pulumi.runtime.allConfig()`), `project` the
- * config namespace. Throws a ConfigError listing every problem found.
+ * Checks a stack's config as the root program reads it (the engine passes each value as a string;
+ * objects and lists as JSON): the schema, then the component's own checks. `all` is every config
+ * value (`pulumi.runtime.allConfig()`), `project` the config namespace, `env` where the component's
+ * fallbacks (`GITLAB_URL`, `BITBUCKET_SERVER_URL`) are read. Every problem is found at once: the
+ * connections of a list that parse are checked by the component even when a sibling does not. The
+ * declaration is usable only when there is no problem.
  */
-export function readDeclaration(project: string, all: Record<string, string>): SourcegraphWebhooksArgs {
-  const problems: string[] = [];
+export function checkConfig(
+  project: string,
+  all: Record<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+): { declaration: SourcegraphWebhooksArgs; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
   const out: Record<string, unknown> = {};
+  const refused = new Set<string>();
   for (const [fullKey, raw] of Object.entries(all)) {
     if (!fullKey.startsWith(`${project}:`)) continue;
     const key = fullKey.slice(project.length + 1);
     if (!(CONFIG_KEYS as string[]).includes(key)) {
-      problems.push(
-        `${fullKey}: unknown config key; valid: ${CONFIG_KEYS.map((k) => `${project}:${k}`).join(", ")}`,
-      );
+      problems.push({
+        key: fullKey,
+        problem: `unknown config key; valid: ${CONFIG_KEYS.map((k) => `${project}:${k}`).join(", ")}`,
+      });
       continue;
     }
     let value: unknown;
@@ -170,27 +191,52 @@ export function readDeclaration(project: string, all: Record<string, string>): S
       value = JSON.parse(raw);
     } catch {
       // The text may be a token set with `--secret` but without `--path`: never echo it.
-      problems.push(
-        `${fullKey}: expected ${key === "sourcegraph" || key === "relay" ? "an object" : "a list"} (YAML), got plain text (not shown: it may be a secret)`,
-      );
+      problems.push({
+        key: fullKey,
+        problem: `expected ${key === "sourcegraph" || key === "relay" ? "an object" : "a list"} (YAML), got plain text (not shown: it may be a secret)`,
+      });
       continue;
     }
-    const parsed = configSchema[key as ConfigKey].safeParse(value);
+    const schema = configSchema[key as ConfigKey];
+    const parsed = schema.safeParse(value);
     if (parsed.success) {
       out[key] = parsed.data;
-    } else {
-      for (const issue of parsed.error.issues)
-        problems.push(`${fullKey}${pathText(issue.path)}: ${issue.message}`);
+      continue;
+    }
+    for (const issue of parsed.error.issues)
+      problems.push({ key: `${fullKey}${pathText(issue.path)}`, problem: issue.message });
+    // The connections of the list that parse still go through the component's checks below.
+    if (schema instanceof z.ZodArray && Array.isArray(value)) {
+      out[key] = value.map((item: unknown, i) => {
+        const one = schema.element.safeParse(item);
+        if (one.success) return one.data;
+        refused.add(`${key}[${i}]`);
+        return {};
+      });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  const malformed = problems.length > 0;
   const args = out as SourcegraphWebhooksArgs;
   // The component's paths are the arguments' (`gitlab[0].projects`), which are the config keys here.
-  const invalid = declarationProblems(args).map((p) =>
-    p.path
-      ? `${project}:${p.path}: ${p.problem}`
-      : `${project}: ${p.problem} (set them with pulumi config set --path)`,
-  );
-  if (invalid.length > 0) throw new ConfigError(invalid);
-  return args;
+  for (const p of declarationProblems(args, env, refused)) {
+    if (p.path) problems.push({ key: `${project}:${p.path}`, problem: p.problem });
+    // "Declares no connection" is news only when nothing was declared wrong.
+    else if (!malformed)
+      problems.push({ key: project, problem: `${p.problem} (set them with pulumi config set --path)` });
+  }
+  return { declaration: args, problems };
+}
+
+/**
+ * Reads the declaration from a stack's config, as `checkConfig` checks it. Throws a ConfigError
+ * listing every problem found.
+ */
+export function readDeclaration(
+  project: string,
+  all: Record<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+): SourcegraphWebhooksArgs {
+  const { declaration, problems } = checkConfig(project, all, env);
+  if (problems.length > 0) throw new ConfigError(problems.map(configProblemText));
+  return declaration;
 }

@@ -3,9 +3,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SourcegraphWebhooks } from "../components/sourcegraph-webhooks";
 import { readDeclaration } from "./config";
+import { ROOT_COMPONENT_NAME } from "./root-component";
 
 const declaration = readDeclaration(pulumi.getProject(), pulumi.runtime.allConfig());
-const webhooks = new SourcegraphWebhooks("sourcegraph", declaration);
+const webhooks = new SourcegraphWebhooks(ROOT_COMPONENT_NAME, declaration);
 
 /** Every receiver: connection, kind, code host URL, UUID, receiver URL and delivery URL. */
 export const receivers = webhooks.receivers;
