@@ -1,7 +1,7 @@
 // Proves the code blocks of README.md, docs/ and the examples' READMEs work as shown.
 // TypeScript type-checks against the package, YAML and JSON parse, shell is valid bash that runs real
 // sg-webhooks commands and flags and real pulumi subcommands, and shown CLI output is what the CLI prints.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -9,7 +9,16 @@ import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { readDeclaration } from "../../src/program/config";
 import { type CodeBlock, codeBlocks, documentationFiles, ROOT, read } from "./markdown";
-import { parseWithCli, pulumiProblem, sgWebhooksArgs, simpleCommands } from "./shell-commands";
+import {
+  bashSyntax,
+  parseWithCli,
+  pulumiProblem,
+  pulumiProblems,
+  type ShellCommand,
+  sgWebhooksArgs,
+  sgWebhooksProblems,
+  simpleCommands,
+} from "./shell-commands";
 import { typecheckBlocks } from "./typecheck";
 
 const BLOCKS = documentationFiles().flatMap((file) => codeBlocks(file, read(file)));
@@ -83,19 +92,9 @@ function typecheckAll(): ReturnType<typeof typecheckBlocks> {
   return diagnostics;
 }
 
-/** bash -n on one script: its complaint, or undefined. */
-function bashSyntax(script: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = execFile("bash", ["-n"], (err, _out, stderr) =>
-      resolve(err ? stderr.trim() || err.message : undefined),
-    );
-    child.stdin!.end(script);
-  });
-}
-
 /** Every simple command of every shell and console block, with where it is written. */
-const COMMANDS = [...of(...SHELL), ...of("console")].flatMap((b) =>
-  simpleCommands(shellOf(b)).map((words) => ({ block: b, words })),
+const COMMANDS: ShellCommand[] = [...of(...SHELL), ...of("console")].flatMap((b) =>
+  simpleCommands(shellOf(b)).map((words) => ({ where: at(b), words })),
 );
 
 /** Random ports and the temporary directory differ on every run; everything else must match. */
@@ -198,26 +197,14 @@ describe("code blocks in README.md, docs/ and the examples' READMEs", () => {
   });
 
   it("every sg-webhooks invocation names a real command and real flags (the CLI's own parser)", async () => {
-    const runs = COMMANDS.flatMap(({ block, words }) => {
-      const args = sgWebhooksArgs(words);
-      return args ? [{ block, args }] : [];
-    });
-    expect(runs.length).toBeGreaterThan(5);
-    const problems: string[] = [];
-    for (const { block, args } of runs) {
-      const { error } = await parseWithCli(args);
-      if (error) problems.push(`${at(block)}: sg-webhooks ${args.join(" ")}: ${error}`);
-    }
+    const { checked, problems } = await sgWebhooksProblems(COMMANDS);
+    expect(checked).toBeGreaterThan(5);
     expect(problems).toEqual([]);
   });
 
-  it("every pulumi invocation is a Pulumi CLI command", () => {
-    const runs = COMMANDS.filter(({ words }) => words[0] === "pulumi");
-    expect(runs.length).toBeGreaterThan(5);
-    const problems = runs.flatMap(({ block, words }) => {
-      const problem = pulumiProblem(words.slice(1));
-      return problem ? [`${at(block)}: ${problem}`] : [];
-    });
+  it("every pulumi invocation is a Pulumi CLI command (and up and preview take its flags)", () => {
+    const { checked, problems } = pulumiProblems(COMMANDS);
+    expect(checked).toBeGreaterThan(5);
     expect(problems).toEqual([]);
   });
 
@@ -290,11 +277,14 @@ describe("the checks above catch what they exist to catch", () => {
     );
   });
 
-  it("a pulumi subcommand that does not exist", () => {
+  it("a pulumi subcommand that does not exist, and a flag up or preview does not take", () => {
     expect(pulumiProblem(["up", "-s", "prod", "--yes"])).toBeUndefined();
+    expect(pulumiProblem(["up", "--refresh", "--yes", "--stack=prod", "--non-interactive"])).toBeUndefined();
     expect(pulumiProblem(["stack", "output", "--show-secrets", "receivers"])).toBeUndefined();
     expect(pulumiProblem(["upp"])).toMatch(/not a Pulumi CLI command/);
     expect(pulumiProblem(["stack", "outputs"])).toMatch(/"pulumi stack outputs"/);
+    expect(pulumiProblem(["up", "--refersh", "--yes"])).toBe('"pulumi up" has no flag --refersh');
+    expect(pulumiProblem(["preview", "--yes"])).toBe('"pulumi preview" has no flag --yes');
   });
 
   it("shell: the commands a script runs, through quotes, continuations, pipes, redirections and sh -c", async () => {
@@ -311,6 +301,18 @@ describe("the checks above catch what they exist to catch", () => {
       ["docker", "run", "img", "sh", "-c", "npm i -g /p.tgz && exec sg-webhooks dlq list --data-dir /data"],
       ["npm", "i", "-g", "/p.tgz"],
       ["exec", "sg-webhooks", "dlq", "list", "--data-dir", "/data"],
+    ]);
+    // A command opened by a reserved word is still that command.
+    expect(
+      simpleCommands(
+        "if ! sg-webhooks doctor --config f; then\n  echo failed\nelse { pulumi up; }; fi\nwhile true; do x=$(pulumi version); done",
+      ),
+    ).toEqual([
+      ["sg-webhooks", "doctor", "--config", "f"],
+      ["echo", "failed"],
+      ["pulumi", "up"],
+      ["true"],
+      ["pulumi", "version"],
     ]);
     expect(await bashSyntax("if then fi")).toMatch(/syntax error/);
   });

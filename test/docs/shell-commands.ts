@@ -1,9 +1,28 @@
 // The commands a shell block of the documentation runs, and the checks that they exist: an
 // `sg-webhooks` invocation is parsed by the CLI's own commander tree, a `pulumi` one is looked up
-// in the Pulumi CLI's subcommands.
+// in the Pulumi CLI's subcommands (and, for `up` and `preview`, its flags). The documentation and
+// the GitOps pipelines' scripts are checked with the same helpers.
+import { execFile } from "node:child_process";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { ROOT } from "./markdown";
+
+/** Shell words that may start a command line without being the command (`for` and `case` are not read). */
+const RESERVED = new Set([
+  "if",
+  "then",
+  "elif",
+  "else",
+  "fi",
+  "do",
+  "done",
+  "while",
+  "until",
+  "!",
+  "{",
+  "}",
+  "time",
+]);
 
 /**
  * The simple commands of a shell script, each as its words with quotes removed. Enough shell for
@@ -17,8 +36,11 @@ export function simpleCommands(script: string): string[][] {
   let redirect = false;
   const endWord = () => {
     if (word === undefined) return;
+    // `if`, `then`, `do`, `!`, `{`… open a command without being it: `if sg-webhooks check f; then`
+    // runs sg-webhooks. (A reserved word in quotes is a word, but no command here begins with one.)
+    const opener = words.length === 0 && RESERVED.has(word);
     if (redirect) redirect = false;
-    else if (words.length > 0 || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) words.push(word);
+    else if (!opener && (words.length > 0 || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word))) words.push(word);
     word = undefined;
   };
   const endCommand = () => {
@@ -81,6 +103,52 @@ export function sgWebhooksArgs(command: string[]): string[] | undefined {
   if (words[0] === "npx" && words[1] === "sg-webhooks") return words.slice(2);
   if (words[0] === "node" && words[1]?.endsWith("dist/src/cli/main.js")) return words.slice(2);
   return undefined;
+}
+
+/** bash -n on one script: its complaint, or undefined. */
+export function bashSyntax(script: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = execFile("bash", ["-n"], (err, _out, stderr) =>
+      resolve(err ? stderr.trim() || err.message : undefined),
+    );
+    child.stdin!.end(script);
+  });
+}
+
+/** One simple command of a script, and where the script is written (`file:line`). */
+export interface ShellCommand {
+  where: string;
+  words: string[];
+}
+
+export interface CommandCheck {
+  /** How many invocations were checked: a check that found none proves nothing. */
+  checked: number;
+  problems: string[];
+}
+
+/** Every sg-webhooks invocation among `commands`, parsed by the CLI's own commander tree. */
+export async function sgWebhooksProblems(commands: readonly ShellCommand[]): Promise<CommandCheck> {
+  const runs = commands.flatMap(({ where, words }) => {
+    const args = sgWebhooksArgs(words);
+    return args ? [{ where, args }] : [];
+  });
+  const problems: string[] = [];
+  for (const { where, args } of runs) {
+    const { error } = await parseWithCli(args);
+    if (error) problems.push(`${where}: sg-webhooks ${args.join(" ")}: ${error}`);
+  }
+  return { checked: runs.length, problems };
+}
+
+/** Every pulumi invocation among `commands`, looked up in the Pulumi CLI's commands and flags. */
+export function pulumiProblems(commands: readonly ShellCommand[]): CommandCheck {
+  const runs = commands.filter(({ words }) => words[0] === "pulumi");
+  const problems = runs.flatMap(({ where, words }) => {
+    const problem = pulumiProblem(words.slice(1));
+    return problem ? [`${where}: ${problem}`] : [];
+  });
+  return { checked: runs.length, problems };
 }
 
 export interface CliRun {
@@ -186,6 +254,76 @@ const PULUMI: Record<string, readonly string[] | null> = {
   whoami: null,
 };
 
+/** Flags every Pulumi command takes (`pulumi --help`, "Global Flags"). */
+const PULUMI_GLOBAL_FLAGS = [
+  "--color",
+  "-C",
+  "--cwd",
+  "--disable-integrity-checking",
+  "-e",
+  "--emoji",
+  "-Q",
+  "--fully-qualify-stack-names",
+  "--logflow",
+  "--logtostderr",
+  "--non-interactive",
+  "--profiling",
+  "--tracing",
+  "-v",
+  "--verbose",
+  "-h",
+  "--help",
+];
+
+/** Flags of `pulumi up` and `pulumi preview` (v3 `--help`): the commands pipelines run unattended. */
+const PULUMI_UPDATE_FLAGS = [
+  "-c",
+  "--config",
+  "--config-file",
+  "--config-path",
+  "-d",
+  "--debug",
+  "--diff",
+  "--exclude",
+  "--expect-no-changes",
+  "-j",
+  "--json",
+  "-m",
+  "--message",
+  "-p",
+  "--parallel",
+  "--policy-pack",
+  "--policy-pack-config",
+  "-r",
+  "--refresh",
+  "--replace",
+  "--secrets-provider",
+  "--show-config",
+  "--show-reads",
+  "--show-replacement-steps",
+  "--show-sames",
+  "--show-secrets",
+  "-s",
+  "--stack",
+  "--suppress-outputs",
+  "--suppress-permalink",
+  "--suppress-progress",
+  "-t",
+  "--target",
+  "--target-dependents",
+  "--target-replace",
+];
+
+/**
+ * The flags of the commands whose flags are checked. Others' flags are not: the table stands in for
+ * `pulumi <command> --help`, which cannot run here. A flag missing from it that the help lists is
+ * added here, not removed from the documentation.
+ */
+const PULUMI_FLAGS: Record<string, readonly string[]> = {
+  up: [...PULUMI_UPDATE_FLAGS, "-y", "--yes", "-f", "--skip-preview", "--continue-on-error", "--plan"],
+  preview: [...PULUMI_UPDATE_FLAGS, "--save-plan", "--import-file"],
+};
+
 /** Why `pulumi <args>` is not a Pulumi command, or undefined when it is one. */
 export function pulumiProblem(args: string[]): string | undefined {
   const [sub, second] = args.filter((a) => !a.startsWith("-"));
@@ -194,5 +332,13 @@ export function pulumiProblem(args: string[]): string | undefined {
   const group = PULUMI[sub];
   if (group && second !== undefined && !group.includes(second))
     return `"pulumi ${sub} ${second}" is not a Pulumi CLI command`;
+  const flags = PULUMI_FLAGS[sub];
+  const unknown = flags
+    ? args
+        .filter((a) => a.startsWith("-") && a !== "--")
+        .map((a) => a.split("=", 1)[0]!)
+        .filter((f) => !flags.includes(f) && !PULUMI_GLOBAL_FLAGS.includes(f))
+    : [];
+  if (unknown.length > 0) return `"pulumi ${sub}" has no flag ${unknown.join(", ")}`;
   return undefined;
 }
