@@ -1,4 +1,4 @@
-// Proves every example type-checks against the package as it is now: they are programs users copy.
+// Proves every example is a Pulumi program that type-checks against the package as it is now (they are programs users copy), plus gitops/, the pipelines that deploy one.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -18,12 +18,25 @@ function tsc(project: string): { ok: boolean; output: string } {
   }
 }
 
-const examples = readdirSync(EXAMPLES, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
+/** Not a program: the pipelines that review and deploy one (its tests: gitops-pipelines, gitops-review). */
+const GITOPS = "gitops";
+
+const folders = readdirSync(EXAMPLES, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !d.name.startsWith("."))
   .map((d) => d.name)
   .sort();
+const examples = folders.filter((name) => name !== GITOPS);
 
 describe("examples/", () => {
+  it("holds Pulumi programs, plus gitops/", () => {
+    expect(folders).toContain(GITOPS);
+    for (const file of ["README.md", "package.json", "Pulumi.yaml", ".gitlab-ci.yml", ".github/workflows"]) {
+      expect(existsSync(path.join(EXAMPLES, GITOPS, file)), `${GITOPS}/${file}`).toBe(true);
+    }
+    // It has no program of its own to type-check: it runs the package's root program.
+    expect(existsSync(path.join(EXAMPLES, GITOPS, "index.ts"))).toBe(false);
+  });
+
   it("has the five scenarios, each a runnable program with a README", () => {
     expect(examples).toEqual([
       "bitbucket-cloud-workspace",

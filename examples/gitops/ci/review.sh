@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The review of a pull or merge request: `sg-webhooks check` and `sg-webhooks diff` on every
+# Pulumi.<stack>.yaml, written as one Markdown comment to review/comment.md. It needs no credential
+# and no network: it reads the checkout and, for the base side of the diff, its git history.
+#
+#   bash ci/review.sh BASE   # BASE: the commit the change merges into (a SHA or any git ref)
+#
+# Exit 0 when every file passes check, 1 when check found a problem or diff could not compare (the
+# comment says which, so it is written first), 2 when there is nothing to review.
+set -uo pipefail
+
+base="${1:?usage: bash ci/review.sh BASE (the commit the change merges into)}"
+# The package's own sg-webhooks (npm ci installed it), never one npx would fetch by name.
+PATH="$PWD/node_modules/.bin:$PATH"
+out=review
+mkdir -p "$out"
+
+shopt -s nullglob
+files=(Pulumi.*.yaml)
+if [ "${#files[@]}" -eq 0 ]; then
+  echo "ci/review.sh: no Pulumi.<stack>.yaml in $PWD: run it from the repository's root" >&2
+  exit 2
+fi
+if ! git cat-file -e "$base^{commit}" 2>/dev/null; then
+  echo "ci/review.sh: $base is not a commit of this clone: fetch it (a deeper clone) first" >&2
+  exit 2
+fi
+
+failed=0
+{
+  echo "## Webhook changes"
+  for file in "${files[@]}"; do
+    echo
+    echo "### \`$file\`"
+    echo
+    if sg-webhooks check "$file" >"$out/check.txt" 2>&1; then
+      echo "**check**: no problems."
+    else
+      failed=1
+      echo "**check** found problems; \`pulumi up\` would stop on them:"
+      echo
+      echo '~~~text'
+      cat "$out/check.txt"
+      echo '~~~'
+    fi
+    echo
+    if ! git cat-file -e "$base:$file" 2>/dev/null; then
+      echo "A new stack file: every receiver and hook it declares will be created."
+      continue
+    fi
+    # diff ends with 0 or 1 once it has described the change; 2 means it could not read a side.
+    sg-webhooks diff --base-ref "$base" --head "$file" --format markdown >"$out/diff.md" 2>"$out/diff.txt"
+    status=$?
+    if [ "$status" -le 1 ] && [ -s "$out/diff.md" ]; then
+      cat "$out/diff.md"
+    else
+      failed=1
+      echo "**diff** could not compare it with \`${base:0:12}\` (exit $status):"
+      echo
+      echo '~~~text'
+      cat "$out/diff.txt"
+      echo '~~~'
+    fi
+  done
+} >"$out/comment.md"
+
+cat "$out/comment.md"
+exit "$failed"
