@@ -32,6 +32,25 @@ export class Availability {
     this.set(true);
   }
 
+  /**
+   * Something hinted the database may be gone (an idle connection was cut): probe now rather than
+   * wait for the next call. The probe's own failure marks the store unavailable.
+   */
+  check(): void {
+    if (this.probing || this.stopped) return;
+    this.probing = true;
+    this.probe().then(
+      () => {
+        this.probing = false;
+        this.ok();
+      },
+      () => {
+        this.probing = false;
+        this.schedule();
+      },
+    );
+  }
+
   /** The database could not be reached; `detail` is already redacted. */
   lost(detail: string): void {
     this.set(false, detail);
@@ -54,18 +73,7 @@ export class Availability {
     if (this.stopped || this.up || this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.probing || this.up || this.stopped) return;
-      this.probing = true;
-      this.probe().then(
-        () => {
-          this.probing = false;
-          this.ok();
-        },
-        () => {
-          this.probing = false;
-          this.schedule();
-        },
-      );
+      if (!this.up) this.check();
     }, PROBE_INTERVAL_MS);
     // A probe never keeps the process alive.
     this.timer.unref();

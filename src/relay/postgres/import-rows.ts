@@ -58,9 +58,9 @@ export async function importRows(query: Query, n: Names, rows: readonly ImportRo
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
          $7::text[], $8::bytea[], $9::bigint[], $10::bigint[], $11::integer[], $12::bigint[], $13::text[],
          $14::integer[], $15::text[], $16::bigint[], $17::text[], $18::bigint[], $19::bigint[])
-         AS t(source, receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at,
+         WITH ORDINALITY AS t(source, receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at,
            window_start, attempts, next_attempt_at, state, last_status, last_error, last_attempt_at,
-           dead_reason, dead_at, settled_at)
+           dead_reason, dead_at, settled_at, ord)
      ),
      fresh AS (
        INSERT INTO ${n.imported} (source) SELECT source FROM src ON CONFLICT DO NOTHING RETURNING source
@@ -73,7 +73,8 @@ export async function importRows(query: Query, n: Names, rows: readonly ImportRo
          window_start, attempts, next_attempt_at, state, last_status, last_error, last_attempt_at,
          dead_reason, dead_at, settled_at
        FROM src WHERE source IN (SELECT source FROM fresh)
-       ORDER BY received_at, source
+       -- In the source's order: its ids, and so the order of equal due times, carry over.
+       ORDER BY ord
        ON CONFLICT DO NOTHING
        RETURNING state
      )

@@ -26,29 +26,77 @@ const keyOf = (d: NewDelivery): string | undefined =>
 
 const asBuffer = (body: Uint8Array) => Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 
+/**
+ * One statement for the batch. `input` is the batch; `match` the stored delivery each one repeats,
+ * where the key matches as the SQLite store matches it: the same receiver and delivery ID, and the
+ * same hook ID, or no hook ID on either side (the code host did not say which hook, so it cannot
+ * be told apart from any). A stored delivery that is not dead wins: the delivery was taken. A dead
+ * match is revived by id; a delivery with no match is inserted, and its ON CONFLICT covers a relay
+ * that stored the same key since this statement's snapshot (the unique index decides).
+ */
 function insertSql(n: Names): string {
-  return `INSERT INTO ${n.deliveries} AS d (receiver_uuid, kind, event, delivery_id, hook_id, headers, body,
-    received_at, window_start, next_attempt_at, state, claim_id, claimed_by, lease_until)
-  SELECT receiver_uuid, kind, event, delivery_id, hook_id, headers::json, body,
-    received_at, received_at, received_at, 'pending', claim_id, claimed_by, lease_until
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
-    $8::bigint[], $9::uuid[], $10::text[], $11::bigint[])
-    AS t(receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at, claim_id, claimed_by, lease_until)
-  ON CONFLICT (receiver_uuid, delivery_id, hook_id) WHERE delivery_id IS NOT NULL
-  DO UPDATE SET state = 'pending', event = excluded.event, headers = excluded.headers, body = excluded.body,
-    received_at = excluded.received_at, window_start = excluded.window_start,
-    next_attempt_at = excluded.next_attempt_at, attempts = 0, dead_reason = NULL, dead_at = NULL,
-    settled_at = NULL, claim_id = excluded.claim_id, claimed_by = excluded.claimed_by,
-    lease_until = excluded.lease_until
-  WHERE d.state = 'dead'
-  RETURNING id, claim_id, (xmax = 0) AS inserted`;
+  const revive = `state = 'pending', event = i.event, headers = i.headers::json, body = i.body,
+    received_at = i.received_at, window_start = i.received_at, next_attempt_at = i.received_at, attempts = 0,
+    dead_reason = NULL, dead_at = NULL, settled_at = NULL, claim_id = i.claim_id, claimed_by = i.claimed_by,
+    lease_until = i.lease_until`;
+  return `WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
+      $8::bigint[], $9::uuid[], $10::text[], $11::bigint[]) WITH ORDINALITY
+      AS t(receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at, claim_id, claimed_by,
+        lease_until, ord)
+  ),
+  match AS (
+    SELECT DISTINCT ON (i.ord) i.ord, d.id, d.state
+    FROM input i JOIN ${n.deliveries} d ON d.receiver_uuid = i.receiver_uuid AND d.delivery_id = i.delivery_id
+      AND (d.hook_id = i.hook_id OR d.hook_id = '' OR i.hook_id = '')
+    ORDER BY i.ord, d.state = 'dead', d.id DESC
+  ),
+  revived AS (
+    UPDATE ${n.deliveries} d SET ${revive},
+      -- A dead letter stored without its hook learns it, unless that would repeat another row's key.
+      hook_id = CASE WHEN d.hook_id = '' AND NOT EXISTS (
+        SELECT 1 FROM ${n.deliveries} o
+        WHERE o.receiver_uuid = d.receiver_uuid AND o.delivery_id = d.delivery_id AND o.hook_id = i.hook_id
+      ) THEN i.hook_id ELSE d.hook_id END
+    FROM match m JOIN input i ON i.ord = m.ord
+    WHERE d.id = m.id AND m.state = 'dead' AND d.state = 'dead'
+    RETURNING d.id, d.claim_id
+  ),
+  inserted AS (
+    INSERT INTO ${n.deliveries} AS d (receiver_uuid, kind, event, delivery_id, hook_id, headers, body,
+      received_at, window_start, next_attempt_at, state, claim_id, claimed_by, lease_until)
+    SELECT receiver_uuid, kind, event, delivery_id, hook_id, headers::json, body,
+      received_at, received_at, received_at, 'pending', claim_id, claimed_by, lease_until
+    FROM input i WHERE NOT EXISTS (SELECT 1 FROM match m WHERE m.ord = i.ord)
+    ORDER BY i.ord
+    ON CONFLICT (receiver_uuid, delivery_id, hook_id) WHERE delivery_id IS NOT NULL
+    DO UPDATE SET state = 'pending', event = excluded.event, headers = excluded.headers, body = excluded.body,
+      received_at = excluded.received_at, window_start = excluded.window_start,
+      next_attempt_at = excluded.next_attempt_at, attempts = 0, dead_reason = NULL, dead_at = NULL,
+      settled_at = NULL, claim_id = excluded.claim_id, claimed_by = excluded.claimed_by,
+      lease_until = excluded.lease_until
+    WHERE d.state = 'dead'
+    RETURNING id, claim_id, (xmax = 0) AS inserted
+  )
+  SELECT id, claim_id::text AS claim_id, inserted, NULL::bigint AS ord FROM inserted
+  UNION ALL SELECT id, claim_id::text, false, NULL FROM revived
+  UNION ALL SELECT id, NULL, NULL, ord FROM match`;
 }
 
-/** Stores `items` (each already the first of its key in the batch); one result per item. */
+interface ResultRow {
+  id: number;
+  /** Set on rows this statement stored or revived. */
+  claim_id: string | null;
+  inserted: boolean | null;
+  /** Set on the stored delivery an input (1-based) matched. */
+  ord: number | null;
+}
+
+/** Stores `items` (none repeating another's key); one result per item. */
 async function insertOnce(query: Query, n: Names, items: readonly AddRequest[]): Promise<AddResult[]> {
   const claimIds = items.map(() => randomUUID());
   const column = <T>(f: (r: AddRequest) => T) => items.map(f);
-  const rows = await query<{ id: number; claim_id: string; inserted: boolean }>(insertSql(n), [
+  const rows = await query<ResultRow>(insertSql(n), [
     column((r) => r.delivery.receiverUuid),
     column((r) => r.delivery.kind),
     column((r) => r.delivery.event),
@@ -61,13 +109,17 @@ async function insertOnce(query: Query, n: Names, items: readonly AddRequest[]):
     column((r) => r.lease.owner),
     column((r) => r.delivery.receivedAt + r.lease.ms),
   ]);
-  const stored = new Map(rows.map((r) => [r.claim_id, r]));
-  const results: Array<AddResult | undefined> = claimIds.map((claimId) => {
+  const stored = new Map(rows.flatMap((r) => (r.claim_id !== null ? [[r.claim_id, r] as const] : [])));
+  const matched = new Map(rows.flatMap((r) => (r.ord !== null ? [[r.ord - 1, r.id] as const] : [])));
+  const results: Array<AddResult | undefined> = claimIds.map((claimId, i) => {
     const row = stored.get(claimId);
-    return row && { id: row.id, duplicate: false, revived: !row.inserted, claimId };
+    if (row) return { id: row.id, duplicate: false, revived: !row.inserted, claimId };
+    const match = matched.get(i);
+    // A match not revived: not dead, or revived by another relay first.
+    return match === undefined ? undefined : { id: match, duplicate: true, revived: false };
   });
-  // The others met a stored delivery that is not dead: duplicates. Their ids are read in a
-  // statement of their own, which sees rows committed by other relays after the insert began.
+  // The others met a delivery another relay stored since the statement began: duplicates. Their ids
+  // are read in a statement of their own, which sees that relay's commit.
   const missing = items.flatMap((r, i) => (results[i] === undefined ? [r.delivery] : []));
   if (missing.length > 0) {
     const found = await query<{ id: number; receiver_uuid: string; delivery_id: string; hook_id: string }>(
@@ -114,24 +166,26 @@ const isDeadlock = (err: unknown) => {
   return code === "40P01" || code === "40001";
 };
 
-/**
- * Stores a batch of deliveries, each claimed under its lease; one result per item, in order. A key
- * repeated within the batch is stored once (one statement cannot touch a row twice): the later
- * copies are duplicates of the first, as they would be one after the other.
- */
+/** Stores a batch of deliveries, each claimed under its lease; one result per item, in order. */
 export async function insertBatch(
   query: Query,
   n: Names,
   items: readonly AddRequest[],
 ): Promise<AddResult[]> {
+  // Within the batch, a delivery repeating an earlier one's key (as `match` matches keys) is its
+  // duplicate, as it would be one after the other.
   const leaders: AddRequest[] = [];
-  const leaderOf = new Map<string, number>();
+  const byDeliveryId = new Map<string, Array<{ hook: string; leader: number }>>();
   const follows: Array<number | undefined> = items.map((item) => {
-    const key = keyOf(item.delivery);
-    if (key !== undefined) {
-      const first = leaderOf.get(key);
-      if (first !== undefined) return first;
-      leaderOf.set(key, leaders.length);
+    const d = item.delivery;
+    if (d.deliveryId !== undefined) {
+      const id = JSON.stringify([d.receiverUuid, d.deliveryId]);
+      const hook = d.hookId ?? "";
+      const earlier = byDeliveryId.get(id) ?? [];
+      const same = [...earlier].reverse().find((e) => e.hook === hook || e.hook === "" || hook === "");
+      if (same !== undefined) return same.leader;
+      earlier.push({ hook, leader: leaders.length });
+      byDeliveryId.set(id, earlier);
     }
     leaders.push(item);
     return undefined;

@@ -93,10 +93,11 @@ export class PostgresStore implements DeliveryStore {
       },
     );
     // An idle connection's error arrives as an event; unhandled, it would end the process.
+    // One lost connection may be one the server cut (idle timeout, a DBA): a probe tells.
     this.pool.on("error", (err) => {
       const e = storeError(err, "an idle connection", this.redact);
       this.logger?.warn({ database: this.target, detail: e.message }, "a PostgreSQL connection was lost");
-      if (e instanceof PostgresUnavailableError) this.health.lost(e.message);
+      this.health.check();
     });
     this.adds = new TickQueue((items) => insertBatch(this.query("storing deliveries"), this.n, items));
     this.settlements = new TickQueue(async (items) => {
