@@ -6,12 +6,13 @@ import type Database from "better-sqlite3";
 export const SCHEMA_VERSION = 3;
 
 /**
- * Schema 2's table (schema 3 adds the claim columns to it, TO_3). A delivery's row is its queue entry while it is pending or dead, and its record once
- * it is settled: delivered and ignored rows lose their headers and body (the CHECK holds it), and
- * are pruned after the dedupe window. The dedupe key is the receiver, the delivery ID and the hook
- * ID ('' when the code host names no hook). Its index is not UNIQUE: a store migrated from schema
- * 1 may hold two rows with one key (schema 1 forgot keys after the window while a dead letter
- * stayed), and the lookup runs inside the writer's transaction anyway.
+ * Schema 2's table (schema 3 adds the claim columns to it: TO_3). A delivery's row is its queue
+ * entry while it is pending or dead, and its record once it is settled: delivered and ignored rows
+ * lose their headers and body (the CHECK holds it), and are pruned after the dedupe window. The
+ * dedupe key is the receiver, the delivery ID and the hook ID ('' when the code host names no
+ * hook). Its index is not UNIQUE: a store migrated from schema 1 may hold two rows with one key
+ * (schema 1 forgot keys after the window while a dead letter stayed), and the lookup runs inside
+ * the writer's transaction anyway.
  */
 const schema2Table = (name: string) => `
 CREATE TABLE ${name} (

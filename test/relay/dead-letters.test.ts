@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Relay, SqliteStore, startRelay } from "../../src/relay";
+import type { Lease } from "../../src/relay/store";
 import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, sha, tempDir, waitFor } from "./helpers";
 
 const MAIN = join(__dirname, "..", "..", "dist", "src", "cli", "main.js");
 const exec = promisify(execFile);
+const LEASE: Lease = { owner: "test", ms: 60_000 };
 
 /** `sg-webhooks dlq ...`: exit code and output, whatever the exit code. */
 async function dlq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -168,17 +170,25 @@ describe("dlq purge", () => {
     const store = new SqliteStore(data);
     const now = Date.now();
     const dead = async (receiverUuid: string, deliveryId: string, deadAt: number) => {
-      const { id } = await store.add({
-        receiverUuid,
-        kind: "BITBUCKETCLOUD",
-        event: "repo:push",
-        deliveryId,
-        headers: {},
-        body: Buffer.from("{}"),
-        receivedAt: deadAt - 1000,
-      });
-      await store.deadLetter(id, "bad_signature", { status: 400 }, deadAt);
-      return id;
+      const added = await store.add(
+        {
+          receiverUuid,
+          kind: "BITBUCKETCLOUD",
+          event: "repo:push",
+          deliveryId,
+          headers: {},
+          body: Buffer.from("{}"),
+          receivedAt: deadAt - 1000,
+        },
+        LEASE,
+      );
+      await store.deadLetter(
+        { id: added.id, claimId: added.claimId! },
+        "bad_signature",
+        { status: 400 },
+        deadAt,
+      );
+      return added.id;
     };
     const a = randomUUID();
     const b = randomUUID();
@@ -260,15 +270,18 @@ describe("dlq purge", () => {
         [a, "r-recent"],
         [b, "r-other"],
       ] as const) {
-        const again = await reopened.add({
-          receiverUuid,
-          kind: "BITBUCKETCLOUD",
-          event: "repo:push",
-          deliveryId,
-          headers: {},
-          body: Buffer.from("{}"),
-          receivedAt: now,
-        });
+        const again = await reopened.add(
+          {
+            receiverUuid,
+            kind: "BITBUCKETCLOUD",
+            event: "repo:push",
+            deliveryId,
+            headers: {},
+            body: Buffer.from("{}"),
+            receivedAt: now,
+          },
+          LEASE,
+        );
         expect(again.duplicate, deliveryId).toBe(false);
       }
     } finally {

@@ -1,10 +1,10 @@
 // Proves each delivery is forwarded once when deliveries arrive together and the store answers late.
 // The relay fault drill (bench/drill-relay.mjs) saw deliveries reach Sourcegraph twice with no fault
 // at all, once fresh deliveries were handed to the forwarder in memory: a delivery committed in the
-// same turn as another was offered after the store's `due` had already read it, and went out from
-// both. 0f3c354 takes such a delivery once; this holds it there. Here the store's answers arrive
-// late, as from a database across a network (or a worker thread), which makes the window certain:
-// without that fix, this fails on every run.
+// same turn as another was offered after the store's query for what was due had already read it,
+// and went out from both. A fresh delivery is now stored claimed by the relay that took it, so the
+// query (a claim) cannot return it. Here the store's answers arrive late, as from a database across
+// a network (or a worker thread), which makes the window certain.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
@@ -25,8 +25,8 @@ function remote(inner: DeliveryStore, ms: number): DeliveryStore {
     return result;
   };
   return storeWith(inner, {
-    add: (d) => later(inner.add(d)),
-    due: (now, limit, exclude) => later(inner.due(now, limit, exclude)),
+    add: (d, lease) => later(inner.add(d, lease)),
+    claim: (now, limit, lease) => later(inner.claim(now, limit, lease)),
   });
 }
 

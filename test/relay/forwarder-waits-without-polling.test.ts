@@ -2,7 +2,7 @@
 // Found by the relay fault drill: while every forwarding slot waited on a slow Sourcegraph, the
 // forwarder asked the store what was due about 900 times a second. The rows in flight counted as
 // due (their retry time had passed), so it armed a 0 ms timer, found nothing it could take, and
-// armed it again.
+// armed it again. With claims, the same holds for a backlog in the store that no slot is free for.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
@@ -29,15 +29,30 @@ describe("forwarder: waiting on a slow Sourcegraph", () => {
     const inner = new SqliteStore(tempDir());
     let asked = 0;
     const store = storeWith(inner, {
-      due: (now, limit, exclude) => {
+      claim: (now, limit, lease) => {
         asked++;
-        return inner.due(now, limit, exclude);
+        return inner.claim(now, limit, lease);
       },
-      nextDueAt: (exclude) => {
+      nextDueAt: (owner) => {
         asked++;
-        return inner.nextDueAt(exclude);
+        return inner.nextDueAt(owner);
       },
     });
+    // A backlog in the store as well as in memory: free and due, as after a restart.
+    for (let i = 0; i < 3; i++) {
+      const added = await inner.add(
+        {
+          receiverUuid: uuid,
+          kind: "GITHUB",
+          event: "push",
+          headers: { "content-type": "application/json", "x-github-event": "push" },
+          body: Buffer.from(JSON.stringify({ backlog: i })),
+          receivedAt: Date.now(),
+        },
+        { owner: "a relay gone", ms: 60_000 },
+      );
+      await inner.release([{ id: added.id, claimId: added.claimId! }]);
+    }
     relay = await startRelay({
       listen: { host: "127.0.0.1", port: 0 },
       forwardTo: fake.url,

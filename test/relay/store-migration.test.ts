@@ -9,11 +9,13 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { DATABASE_FILE, SqliteStore, startRelay } from "../../src/relay";
 import { SCHEMA_VERSION } from "../../src/relay/sqlite-schema";
+import type { Lease } from "../../src/relay/store";
 import { startReceiverFake } from "../../src/stand-ins/receiver";
 import { sha, tempDir, waitFor } from "./helpers";
 import { type Schema1Delivery, writeSchema1Store } from "./schema-1-store";
 
 const SECRET = "shared-secret";
+const LEASE: Lease = { owner: "relay", ms: 60_000 };
 const headers = { "content-type": "application/json", "x-github-event": "push" };
 // Bytes a text round trip would change: the migration must copy the blob as it is.
 const binary = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0xa9, 0x00, 0xff, 0x22, 0x7d]);
@@ -78,7 +80,7 @@ describe("migration of a schema-1 relay.db", () => {
     try {
       expect(userVersion(dir)).toBe(SCHEMA_VERSION);
       expect(await s.counts()).toEqual({ pending: 2, dead: 2 });
-      const due = await s.due(10_000, 10, new Set());
+      const due = await s.claim(10_000, 10, LEASE);
       expect(due.map((d) => [d.id, d.deliveryId, d.attempts, d.windowStart])).toEqual([
         [pending, "pending-1", 2, 1000],
         [unkeyed, undefined, 0, 5000],
@@ -100,20 +102,23 @@ describe("migration of a schema-1 relay.db", () => {
       ]);
 
       const again = (deliveryId: string, hookId?: string) =>
-        s.add({
-          receiverUuid: "u",
-          kind: "GITHUB",
-          event: "push",
-          deliveryId,
-          ...(hookId ? { hookId } : {}),
-          headers,
-          body: Buffer.from('{"again":true}'),
-          receivedAt: 8000,
-        });
+        s.add(
+          {
+            receiverUuid: "u",
+            kind: "GITHUB",
+            event: "push",
+            deliveryId,
+            ...(hookId ? { hookId } : {}),
+            headers,
+            body: Buffer.from('{"again":true}'),
+            receivedAt: 8000,
+          },
+          LEASE,
+        );
       // Schema 1 knew no hook IDs: its keys match a redelivery whatever hook it names.
       expect(await again("forwarded-1", "42")).toMatchObject({ duplicate: true, revived: false });
       expect(await again("pending-1", "42")).toEqual({ id: pending, duplicate: true, revived: false });
-      expect(await again("dead-1", "42")).toEqual({ id: dead, duplicate: false, revived: true });
+      expect(await again("dead-1", "42")).toMatchObject({ id: dead, duplicate: false, revived: true });
       // A new delivery gets an id past every one schema 1 gave, the forwarded one included.
       const fresh = await again("new-1", "42");
       expect(fresh.duplicate).toBe(false);
@@ -135,15 +140,18 @@ describe("migration of a schema-1 relay.db", () => {
     writeSchema1Store(dir, schema1Queue("u"));
     const s = new SqliteStore(dir);
     const forwardedAgain = () =>
-      s.add({
-        receiverUuid: "u",
-        kind: "GITHUB",
-        event: "push",
-        deliveryId: "forwarded-1",
-        headers,
-        body: Buffer.from("{}"),
-        receivedAt: 9000,
-      });
+      s.add(
+        {
+          receiverUuid: "u",
+          kind: "GITHUB",
+          event: "push",
+          deliveryId: "forwarded-1",
+          headers,
+          body: Buffer.from("{}"),
+          receivedAt: 9000,
+        },
+        LEASE,
+      );
     try {
       await s.prune(4000);
       expect((await forwardedAgain()).duplicate).toBe(true);

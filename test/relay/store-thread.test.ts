@@ -4,6 +4,7 @@ import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { DATABASE_FILE, SqliteStore, startRelay, ThreadedStore } from "../../src/relay";
+import type { AddResult, ClaimRef, Lease } from "../../src/relay/store";
 import { captureLogger, get, post, sha, tempDir } from "./helpers";
 
 const base = {
@@ -13,58 +14,44 @@ const base = {
   headers: { "x-github-event": "push" },
   receivedAt: 1000,
 };
+const LEASE: Lease = { owner: "relay", ms: 60_000 };
+const claim = (r: AddResult): ClaimRef => ({ id: r.id, claimId: r.claimId! });
 
 describe("ThreadedStore", () => {
-  it("stores, dedupes within one batch, settles and survives reopening, with the bytes intact", async () => {
+  // Its contract is the store contract's, run on the thread by store-sqlite.test.ts.
+  it("what the thread commits is on disk for a store opened directly (dlq), and its claims hold there", async () => {
     const dir = tempDir();
-    let s = await ThreadedStore.open(dir);
+    const s = await ThreadedStore.open(dir);
     const body = Buffer.from([0, 255, 10, 13, 0x7b]);
-    const [a, b, c] = await Promise.all([
-      s.add({ ...base, deliveryId: "x", body }),
-      s.add({ ...base, deliveryId: "x", body: Buffer.from("again") }),
-      s.add({ ...base, deliveryId: "y", body: Buffer.from("3") }),
+    const [held, dead] = await Promise.all([
+      s.add({ ...base, deliveryId: "x", body }, LEASE),
+      s.add({ ...base, deliveryId: "y", body: Buffer.from("3") }, LEASE),
     ]);
-    expect([a.duplicate, b.duplicate, c.duplicate]).toEqual([false, true, false]);
-    const due = await s.due(2000, 10, new Set());
-    expect(due.map((d) => Buffer.from(d.body))).toEqual([body, Buffer.from("3")]);
-    expect(due[0]).toMatchObject({ deliveryId: "x", headers: { "x-github-event": "push" }, attempts: 0 });
-    expect(await s.due(2000, 10, new Set([due[0]!.id]))).toHaveLength(1);
-    await Promise.all([
-      s.complete(due[1]!.id, "delivered", { status: 200 }, 3000),
-      s.deadLetter(due[0]!.id, "rejected", { status: 400, error: "bad" }, 3000),
-    ]);
-    expect(await s.counts()).toEqual({ pending: 0, dead: 1 });
-    await s.close();
+    expect(await s.deadLetter(claim(dead), "rejected", { status: 400, error: "bad" }, 3000)).toBe(true);
 
-    // What the thread committed is on disk for the next relay (and for `dlq`, which opens it directly).
+    // What `dlq` sees beside a running relay: the thread's commits, and its claim on the pending one.
     const direct = new SqliteStore(dir);
-    expect((await direct.listDead()).map((d) => [d.reason, d.lastStatus])).toEqual([["rejected", 400]]);
-    await direct.close();
-    s = await ThreadedStore.open(dir);
-    expect((await s.add({ ...base, deliveryId: "y", body })).duplicate).toBe(true);
-    expect(await s.replay("all", 4000)).toBe(1);
-    expect((await s.due(4000, 10, new Set())).map((d) => d.id)).toEqual([due[0]!.id]);
-    await s.close();
-  });
-
-  it("replays to another receiver and purges across the thread", async () => {
-    const s = await ThreadedStore.open(tempDir());
     try {
-      const { id } = await s.add({ ...base, deliveryId: "x", body: Buffer.from("1") });
-      await s.deadLetter(id, "unknown_receiver", { status: 404 }, 3000);
-      expect(await s.purgeDead({ receiverUuid: "u" }, true)).toMatchObject([
-        { id, deliveryId: "x", bytes: 1 },
+      expect((await direct.listDead()).map((d) => [d.id, d.reason, d.lastStatus])).toEqual([
+        [dead.id, "rejected", 400],
       ]);
-      expect(await s.replay("all", 4000, { receiverUuid: "v", kind: "GITHUB" })).toBe(1);
-      expect((await s.due(4000, 10, new Set())).map((d) => d.receiverUuid)).toEqual(["v"]);
-      await s.deadLetter(id, "unknown_receiver", { status: 404 }, 5000);
-      expect((await s.purgeDead({ ids: [id] }, false)).map((d) => d.id)).toEqual([id]);
-      expect(await s.counts()).toEqual({ pending: 0, dead: 0 });
-      expect(
-        (await s.add({ ...base, receiverUuid: "v", deliveryId: "x", body: Buffer.from("2") })).duplicate,
-      ).toBe(false);
+      expect(await direct.claim(2000, 10, { owner: "dlq", ms: 1000 })).toEqual([]);
+      expect(await direct.replay("all", 4000)).toBe(1);
     } finally {
-      await s.close();
+      await direct.close();
+    }
+    expect((await s.claim(4000, 10, LEASE)).map((d) => d.id)).toEqual([dead.id]);
+    await s.release([claim(held)]);
+    await s.close();
+
+    const again = await ThreadedStore.open(dir);
+    try {
+      expect((await again.add({ ...base, deliveryId: "x", body }, LEASE)).duplicate).toBe(true);
+      const [back] = await again.claim(5000, 10, LEASE);
+      expect(back!.id).toBe(held.id);
+      expect(Buffer.from(back!.body).equals(body)).toBe(true);
+    } finally {
+      await again.close();
     }
   });
 
@@ -79,7 +66,7 @@ describe("ThreadedStore", () => {
   it("once the thread is gone, every call waiting or new is refused instead of hanging", async () => {
     const s = await ThreadedStore.open(tempDir());
     const worker = (s as unknown as { worker: Worker }).worker;
-    const waiting = s.add({ ...base, body: Buffer.from("1") });
+    const waiting = s.add({ ...base, body: Buffer.from("1") }, LEASE);
     await worker.terminate();
     await expect(waiting).rejects.toThrow(/store's thread stopped/);
     await expect(s.counts()).rejects.toThrow(/store's thread stopped/);
