@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import {
   DATABASE_URL_ENV,
+  DEFAULT_DATABASE_POOL_SIZE,
   DEFAULT_DATABASE_SCHEMA,
   optionalStoreTarget,
   type StoreFlagValues,
@@ -21,7 +22,7 @@ export interface StoreFlagOptions {
   readonly poolSize?: boolean;
 }
 
-const URL_HELP = `PostgreSQL instead (postgres://USER@HOST:5432/DB?sslmode=verify-full), shared by any number of relays; prefer ${DATABASE_URL_ENV}, which ps does not show`;
+const URL_HELP = `PostgreSQL instead (postgres://…), shared by any number of relays; better given as ${DATABASE_URL_ENV}, which ps does not show`;
 
 /** Declares the store flags on `cmd`. None is required by commander: exactly one store is checked on use. */
 export function withStoreFlags(cmd: Command, options: StoreFlagOptions): Command {
@@ -29,26 +30,29 @@ export function withStoreFlags(cmd: Command, options: StoreFlagOptions): Command
   cmd
     .option(`${dirFlag} <dir>`, options.dataDirHelp)
     .option("--database-url <url>", URL_HELP)
+    // Defaults in the text, not as commander's: a value commander filled in would look given, and
+    // these are refused beside --data-dir.
     .option(
       "--database-schema <name>",
-      "the schema of the relay's tables in that database",
-      DEFAULT_DATABASE_SCHEMA,
+      `the schema of the relay's tables in that database (default: ${DEFAULT_DATABASE_SCHEMA})`,
     );
   if (options.poolSize) {
-    cmd.option("--database-pool-size <n>", "the most connections to the database this process opens at once");
+    cmd.option(
+      "--database-pool-size <n>",
+      `the most connections to the database this process opens at once (default: ${DEFAULT_DATABASE_POOL_SIZE})`,
+    );
   }
   return cmd;
 }
 
-/** The store flags' values as the user gave them (a default that commander filled in counts as not given). */
+/** The store flags' values as the user gave them. */
 function given(cmd: Command, dirFlag: "--data-dir" | "--relay-data-dir"): StoreFlagValues {
   const opts = cmd.opts<Record<string, string | undefined>>();
   const dirKey = dirFlag === "--data-dir" ? "dataDir" : "relayDataDir";
   return {
     dataDir: opts[dirKey],
     databaseUrl: opts.databaseUrl,
-    databaseSchema:
-      cmd.getOptionValueSource("databaseSchema") === "default" ? undefined : opts.databaseSchema,
+    databaseSchema: opts.databaseSchema,
     databasePoolSize: opts.databasePoolSize,
   };
 }

@@ -18,6 +18,7 @@ import { type ReceiverLoader, type ReceiverSource, receiverLoader } from "./rece
 import { ReceiverRegistry } from "./receivers";
 import { type Address, createServers } from "./servers";
 import type { DeliveryStore, Lease } from "./store";
+import { type DatabaseOptions, isSharedStore, openDatabase } from "./store-target";
 import { ThreadedStore } from "./threaded-store";
 
 /** The relay's options; every one left out takes its value in RELAY_DEFAULTS. */
@@ -27,7 +28,10 @@ export interface RelayOptions extends Partial<IntakeLimits> {
   readonly adminListen?: Address;
   readonly forwardTo: string;
   readonly receivers: ReceiverSource;
-  readonly dataDir: string;
+  /** SQLite in this directory, one relay per directory. Exactly one of `dataDir` and `database`. */
+  readonly dataDir?: string;
+  /** PostgreSQL, shared by any number of relays. */
+  readonly database?: DatabaseOptions;
   readonly allowUnsigned?: boolean;
   readonly maxBodyBytes?: number;
   readonly maxAgeMs?: number;
@@ -133,6 +137,20 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   });
 
   let ready = false;
+  // A shared store (PostgreSQL) that stops answering refuses deliveries and fails /readyz until it
+  // answers again; the relay stays up. The other relays' wake-ups send the forwarder looking.
+  let storeUp = true;
+  const unsubscribe: (() => void)[] = [];
+  if (isSharedStore(store)) {
+    storeUp = store.available;
+    unsubscribe.push(
+      store.onAvailability((available) => {
+        storeUp = available;
+        if (available) forwarder.kick();
+      }),
+      store.onWake(() => forwarder.kick()),
+    );
+  }
   if (store instanceof ThreadedStore) {
     store.onFailure((err) => {
       ready = false;
@@ -154,7 +172,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       maxBodyBytes,
       unverifiedBudget,
       bodyRate,
-      ready: () => ready,
+      ready: () => ready && storeUp,
     }),
     { metrics, maxConnections: intake.maxConnections, admin: options.adminListen !== undefined },
   );
@@ -177,7 +195,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       url,
       adminUrl,
       forwardTo: options.forwardTo,
-      dataDir: options.dataDir,
+      ...(isSharedStore(store)
+        ? { database: store.target, schema: store.schema }
+        : { dataDir: options.dataDir }),
       owner: lease.owner,
       leaseMs: lease.ms,
     },
@@ -204,6 +224,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         await forwarder.drain(deadline);
         await forwarder.stop();
         await servers.closeAdmin();
+        for (const u of unsubscribe) u();
         await store.close();
         unlock();
         logger.info("relay stopped");
@@ -224,9 +245,22 @@ interface OpenedStore {
   readonly exclusive: boolean;
 }
 
-/** The store: the one given, or SQLite in the data directory, locked for this process. */
+/**
+ * The store: the one given, PostgreSQL (shared, so no lock and no claim is anyone's to free at
+ * start), or SQLite in the data directory, locked for this process.
+ */
 async function openStore(options: RelayOptions, logger: Logger): Promise<OpenedStore> {
   if (options.store) return { store: options.store, unlock: () => {}, exclusive: false };
+  if (options.database !== undefined) {
+    if (options.dataDir !== undefined) {
+      throw new Error("give the relay either a data directory (SQLite) or a database (PostgreSQL), not both");
+    }
+    const store = await openDatabase(options.database, { applicationName: "sg-webhooks serve", logger });
+    return { store, unlock: () => {}, exclusive: false };
+  }
+  if (options.dataDir === undefined) {
+    throw new Error("give the relay a data directory (SQLite) or a database (PostgreSQL) for its store");
+  }
   openDataDir(options.dataDir, logger);
   const unlock = lockDataDir(options.dataDir);
   try {

@@ -2,11 +2,16 @@
 // (any number of relays on one database). Every command that opens the store (serve, dlq, store
 // copy, doctor and redeliver) reads its flags through this, so they agree on the names, the
 // environment variable, the defaults and the messages.
+import type { Logger } from "pino";
 import { type DatabaseUrl, parseDatabaseUrl } from "./database-url";
+import type { PostgresStore } from "./postgres";
+import type { DeliveryStore } from "./store";
 
 /** The database URL from the environment: it keeps the password out of `ps` and shell history. */
 export const DATABASE_URL_ENV = "SG_WEBHOOKS_DATABASE_URL";
 export const DEFAULT_DATABASE_SCHEMA = "sg_webhooks";
+/** The PostgreSQL store's own default (postgres/connection.ts), for the CLI's help. */
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
 export interface SqliteTarget {
   readonly kind: "sqlite";
@@ -117,12 +122,13 @@ export function describeStoreTarget(target: StoreTarget): string {
 
 /**
  * An unquoted identifier, lowercase since PostgreSQL folds unquoted names to lowercase (so the
- * name an operator types in psql is the relay's); `pg_` names are PostgreSQL's own.
+ * name an operator types in psql is the relay's); `pg_` names are PostgreSQL's own. At most 58
+ * characters: the store's wake-up channel is the name plus `_wake`, within PostgreSQL's 63.
  */
 function parseSchema(value: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(value) || value.length > 63) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(value) || value.length > 58) {
     throw new StoreTargetError(
-      `--database-schema "${value}" must be a lowercase name: letters a-z, digits and _, not starting with a digit, at most 63 characters (such as ${DEFAULT_DATABASE_SCHEMA})`,
+      `--database-schema "${value}" must be a lowercase name: letters a-z, digits and _, not starting with a digit, at most 58 characters (such as ${DEFAULT_DATABASE_SCHEMA})`,
     );
   }
   if (value.startsWith("pg_")) {
@@ -141,4 +147,77 @@ function parsePoolSize(value: string): number {
     );
   }
   return n;
+}
+
+/** A PostgreSQL store for the relay, as `startRelay` takes it. */
+export interface DatabaseOptions {
+  /** `postgres://…`: a credential, never logged with its password. */
+  readonly url: string;
+  /** The schema of the relay's tables; `sg_webhooks` unless given. */
+  readonly schema?: string;
+  /** Connections the store opens at most (the one that listens for wake-ups is one more). */
+  readonly poolSize?: number;
+}
+
+export interface OpenDatabaseOptions {
+  /** `pg_stat_activity` shows it: which command holds the connection. */
+  readonly applicationName: string;
+  /** Never migrates, writes nothing (`dlq list`, `doctor`). */
+  readonly readOnly?: boolean;
+  readonly logger?: Logger;
+}
+
+/**
+ * Opens the PostgreSQL store, migrating its tables unless `readOnly`. The driver is loaded here,
+ * when a command uses the database, never when the CLI starts. Throws with the URL's password
+ * redacted from every word.
+ */
+export async function openDatabase(
+  database: DatabaseOptions,
+  how: OpenDatabaseOptions,
+): Promise<PostgresStore> {
+  const url = parseDatabaseUrl(database.url, "the database URL");
+  const { openPostgresStore }: typeof import("./postgres") = require("./postgres");
+  try {
+    return await openPostgresStore({
+      connectionString: url.href,
+      schema: database.schema ?? DEFAULT_DATABASE_SCHEMA,
+      ...(database.poolSize !== undefined ? { poolSize: database.poolSize } : {}),
+      ...(how.logger ? { logger: how.logger } : {}),
+      readOnly: how.readOnly ?? false,
+      applicationName: how.applicationName,
+    });
+  } catch (err) {
+    // A fresh error: the driver's may hold the URL in other properties.
+    throw new Error(url.redact(`cannot open the relay's store: ${(err as Error)?.message ?? String(err)}`));
+  }
+}
+
+/** The options `openDatabase` takes for a target the flags named. */
+export function databaseOptions(target: PostgresTarget): DatabaseOptions {
+  return {
+    url: target.url.href,
+    schema: target.schema,
+    ...(target.poolSize !== undefined ? { poolSize: target.poolSize } : {}),
+  };
+}
+
+/**
+ * A store that other processes share (PostgreSQL): it may become unavailable and come back without
+ * the relay restarting, and other relays may make work due in it.
+ */
+export interface SharedStore extends DeliveryStore {
+  /** Whether the database answers now. */
+  readonly available: boolean;
+  onAvailability(listener: (available: boolean) => void): () => void;
+  /** Another relay (or `dlq replay`) made deliveries due. */
+  onWake(listener: () => void): () => void;
+  /** The database without its password, for logs. */
+  readonly target: string;
+  readonly schema: string;
+}
+
+export function isSharedStore(store: DeliveryStore): store is SharedStore {
+  const s = store as Partial<SharedStore>;
+  return typeof s.onAvailability === "function" && typeof s.onWake === "function";
 }

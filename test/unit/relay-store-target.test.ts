@@ -1,8 +1,12 @@
 // Proves the store flags name exactly one store (a data directory or a PostgreSQL URL, the flag over SG_WEBHOOKS_DATABASE_URL) and that the URL's password shows nowhere.
 import { describe, expect, it } from "vitest";
 import { parseDatabaseUrl, redactDatabaseUrl } from "../../src/relay/database-url";
+import { DEFAULT_POOL_SIZE } from "../../src/relay/postgres/connection";
+import { DEFAULT_SCHEMA } from "../../src/relay/postgres/names";
 import {
   DATABASE_URL_ENV,
+  DEFAULT_DATABASE_POOL_SIZE,
+  DEFAULT_DATABASE_SCHEMA,
   describeStoreTarget,
   optionalStoreTarget,
   StoreTargetError,
@@ -38,6 +42,11 @@ describe("the store the flags name", () => {
       { env: none },
     );
     expect(tuned).toMatchObject({ kind: "postgres", schema: "relay_2", poolSize: 4 });
+    // The defaults --help shows are the store's own.
+    expect([DEFAULT_DATABASE_SCHEMA, DEFAULT_DATABASE_POOL_SIZE]).toEqual([
+      DEFAULT_SCHEMA,
+      DEFAULT_POOL_SIZE,
+    ]);
   });
 
   it("SG_WEBHOOKS_DATABASE_URL stands for --database-url, and the flag wins over it", () => {

@@ -10,6 +10,8 @@ import {
   startRelay,
 } from "../../relay";
 import { LOG_LEVELS, parseLogLevel, parseSourcegraphUrl } from "../../relay/options";
+import { databaseOptions } from "../../relay/store-target";
+import { storeTargetOf, withStoreFlags } from "../store-flags";
 
 interface ServeFlags {
   listen: string;
@@ -18,7 +20,6 @@ interface ServeFlags {
   sourcegraphUrl?: string;
   refreshInterval: string;
   rotationGrace: string;
-  dataDir: string;
   adminListen: string;
   allowUnsigned?: boolean;
   maxBodyBytes: string;
@@ -36,13 +37,15 @@ interface ServeFlags {
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command("serve")
-    .description(
-      "Run the ingest relay: verify code host deliveries as Sourcegraph would, store them, forward them to Sourcegraph",
-    )
-    .requiredOption("--forward-to <url>", "Sourcegraph's URL; deliveries go to <url>/.api/webhooks/<uuid>")
-    .requiredOption("--data-dir <dir>", "where the relay keeps its SQLite store (one relay per directory)")
+  withStoreFlags(
+    program
+      .command("serve")
+      .description(
+        "Run the ingest relay: verify code host deliveries as Sourcegraph would, store them, forward them to Sourcegraph",
+      )
+      .requiredOption("--forward-to <url>", "Sourcegraph's URL; deliveries go to <url>/.api/webhooks/<uuid>"),
+    { dataDirHelp: "where the relay keeps its SQLite store (one relay per directory)", poolSize: true },
+  )
     .option("--listen <host:port>", "where code hosts deliver (and /healthz, /readyz)", DEFAULTS.listen)
     .option(
       "--receivers <file>",
@@ -104,7 +107,8 @@ export function registerServe(program: Command): void {
       DEFAULTS.shutdownGrace.text,
     )
     .option("--log-level <level>", LOG_LEVELS.join(", "), DEFAULTS.logLevel)
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      const store = storeTargetOf(cmd);
       const level = parseLogLevel(flags.logLevel, "--log-level");
       const source = receiverSource(flags);
       // Asynchronous writes: a synchronous write per line (two per delivery) costs a system call on
@@ -130,7 +134,7 @@ export function registerServe(program: Command): void {
           : {}),
         forwardTo: parseSourcegraphUrl(flags.forwardTo, "--forward-to"),
         receivers: source,
-        dataDir: flags.dataDir,
+        ...(store.kind === "sqlite" ? { dataDir: store.dataDir } : { database: databaseOptions(store) }),
         allowUnsigned: flags.allowUnsigned ?? false,
         maxBodyBytes: parsePositiveInt(flags.maxBodyBytes, "--max-body-bytes"),
         maxUnverifiedBytes: parsePositiveInt(flags.maxUnverifiedBytes, "--max-unverified-bytes"),
