@@ -87,22 +87,36 @@ describe("ci/review.sh on a git change", () => {
     expect(result.stdout).toBe(text);
   });
 
-  it("a new stack file with a mistake: check's message in the comment, exit 1", async () => {
+  it("a new stack file: checked, and said to create everything it declares", async () => {
     const base = (await git("rev-parse", "HEAD")).stdout.trim();
-    writeFileSync(
-      path.join(repo, "Pulumi.staging.yaml"),
-      "config:\n  sourcegraph-webhooks:gitlub:\n    - projects: [platform/api]\n",
-    );
+    copyFileSync(path.join(repo, "Pulumi.prod.yaml"), path.join(repo, "Pulumi.staging.yaml"));
     await git("add", "Pulumi.staging.yaml");
     await git("commit", "-qm", "staging");
+    const result = await review(base);
+    expect(result.code).toBe(0);
+    const text = comment();
+    expect(text).toContain(
+      "### `Pulumi.staging.yaml`\n\n**check**: no problems.\n\nA new stack file: every receiver and hook it declares will be created.",
+    );
+    // The other file is still reviewed, and has not changed since the base.
+    expect(text).toContain("### `Pulumi.prod.yaml`\n\n**check**: no problems.");
+  });
+
+  it("a mistake: check's message in the comment, no diff of a declaration that does not hold, exit 1", async () => {
+    const base = (await git("rev-parse", "HEAD")).stdout.trim();
+    const file = path.join(repo, "Pulumi.staging.yaml");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace("sourcegraph-webhooks:gitlab:", "sourcegraph-webhooks:gitlub:"),
+    );
+    await git("commit", "-qam", "a typo");
     const result = await review(base);
     expect(result.code).toBe(1);
     const text = comment();
     expect(text).toContain("### `Pulumi.staging.yaml`\n\n**check** found problems");
     expect(text).toContain("sourcegraph-webhooks:gitlub");
-    expect(text).toContain("A new stack file: every receiver and hook it declares will be created.");
-    // The other file is still reviewed, and has not changed since the base.
-    expect(text).toContain("### `Pulumi.prod.yaml`\n\n**check**: no problems.");
+    expect(text).toContain("The change is described once check passes.");
+    expect(text).not.toContain("**diff**");
   });
 
   it("a base that is not in the clone: exit 2 and what to do", async () => {

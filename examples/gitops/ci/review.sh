@@ -5,8 +5,9 @@
 #
 #   bash ci/review.sh BASE   # BASE: the commit the change merges into (a SHA or any git ref)
 #
-# Exit 0 when every file passes check, 1 when check found a problem or diff could not compare (the
-# comment says which, so it is written first), 2 when there is nothing to review.
+# Exit 0 when every file passes check, 1 when check found a problem (after writing the comment, which
+# says what it is), 2 when there is nothing to review. A diff that cannot be made (the base's own
+# problems, which this change may be fixing) is said in the comment and does not fail the review.
 set -uo pipefail
 
 base="${1:?usage: bash ci/review.sh BASE (the commit the change merges into)}"
@@ -42,19 +43,22 @@ failed=0
       echo '~~~text'
       cat "$out/check.txt"
       echo '~~~'
+      echo
+      echo "The change is described once check passes."
+      continue
     fi
     echo
     if ! git cat-file -e "$base:$file" 2>/dev/null; then
       echo "A new stack file: every receiver and hook it declares will be created."
       continue
     fi
-    # diff ends with 0 or 1 once it has described the change; 2 means it could not read a side.
+    # diff ends with 0 once it has described the change (if any), 1 when a side has problems (the
+    # base's, since check passed the head), 2 when it could not read one.
     sg-webhooks diff --base-ref "$base" --head "$file" --format markdown >"$out/diff.md" 2>"$out/diff.txt"
     status=$?
-    if [ "$status" -le 1 ] && [ -s "$out/diff.md" ]; then
+    if [ "$status" -eq 0 ]; then
       cat "$out/diff.md"
     else
-      failed=1
       echo "**diff** could not compare it with \`${base:0:12}\` (exit $status):"
       echo
       echo '~~~text'
