@@ -1,4 +1,4 @@
-// Proves every example is a Pulumi program that type-checks against the package as it is now (they are programs users copy), plus gitops/, the pipelines that deploy one.
+// Proves every example is a Pulumi program that type-checks against the package as it is now (they are programs users copy), plus gitops/, the pipelines that deploy one, and policy-pack/, a policy pack.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -20,21 +20,38 @@ function tsc(project: string): { ok: boolean; output: string } {
 
 /** Not a program: the pipelines that review and deploy one (its tests: gitops-pipelines, gitops-review). */
 const GITOPS = "gitops";
+/** Not a program either: a policy pack that `pulumi preview --policy-pack` runs beside one (its tests: webhook-policy). */
+const POLICY_PACK = "policy-pack";
 
 const folders = readdirSync(EXAMPLES, { withFileTypes: true })
   .filter((d) => d.isDirectory() && !d.name.startsWith("."))
   .map((d) => d.name)
   .sort();
-const examples = folders.filter((name) => name !== GITOPS);
+const examples = folders.filter((name) => name !== GITOPS && name !== POLICY_PACK);
 
 describe("examples/", () => {
-  it("holds Pulumi programs, plus gitops/", () => {
+  it("holds Pulumi programs, plus gitops/ and policy-pack/", () => {
     expect(folders).toContain(GITOPS);
     for (const file of ["README.md", "package.json", "Pulumi.yaml", ".gitlab-ci.yml", ".github/workflows"]) {
       expect(existsSync(path.join(EXAMPLES, GITOPS, file)), `${GITOPS}/${file}`).toBe(true);
     }
     // It has no program of its own to type-check: it runs the package's root program.
     expect(existsSync(path.join(EXAMPLES, GITOPS, "index.ts"))).toBe(false);
+    expect(folders).toContain(POLICY_PACK);
+    for (const file of [
+      "README.md",
+      "package.json",
+      "PulumiPolicy.yaml",
+      "index.ts",
+      "policies.ts",
+      "tsconfig.json",
+    ]) {
+      expect(existsSync(path.join(EXAMPLES, POLICY_PACK, file)), `${POLICY_PACK}/${file}`).toBe(true);
+    }
+    // PolicyPack reads its version from package.json, and refuses to start without one.
+    const pack = JSON.parse(readFileSync(path.join(EXAMPLES, POLICY_PACK, "package.json"), "utf8"));
+    expect(pack.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(folders.filter((f) => !examples.includes(f))).toEqual([GITOPS, POLICY_PACK]);
   });
 
   it("has the five scenarios, each a runnable program with a README", () => {
