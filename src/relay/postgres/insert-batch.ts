@@ -18,7 +18,7 @@ export type Query = <R extends object>(text: string, params: unknown[]) => Promi
 const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
 /** At most this many rows in one statement. */
 const MAX_STATEMENT_ROWS = 1000;
-/** Deadlocks between two relays storing the same keys in another order are retried this often. */
+/** A batch that lost a race with another relay (isRace) is tried this often. */
 const RETRIES = 3;
 
 const keyOf = (d: NewDelivery): string | undefined =>
@@ -161,9 +161,14 @@ function slices(items: readonly AddRequest[]): AddRequest[][] {
   return out;
 }
 
-const isDeadlock = (err: unknown) => {
+/**
+ * Races with another relay storing the same keys, where the statement was rolled back whole and
+ * running it again sees that relay's rows: a deadlock (keys taken in another order), or a unique
+ * violation (a revived dead letter learning a hook ID that relay stored meanwhile).
+ */
+const isRace = (err: unknown) => {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === "40P01" || code === "40001";
+  return code === "40P01" || code === "40001" || code === "23505";
 };
 
 /** Stores a batch of deliveries, each claimed under its lease; one result per item, in order. */
@@ -198,7 +203,7 @@ export async function insertBatch(
         break;
       } catch (err) {
         // The statement was rolled back whole: running it again stores each delivery once.
-        if (!isDeadlock(err) || attempt >= RETRIES) throw err;
+        if (!isRace(err) || attempt >= RETRIES) throw err;
       }
     }
   }
