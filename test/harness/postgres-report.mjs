@@ -16,10 +16,11 @@ const kinds = [...new Set(starts.map((s) => `${s.source} ${s.version}`))]
   .map((kind) => `${count((s) => `${s.source} ${s.version}` === kind)} ${kind}`)
   .join(", ");
 const files = new Set(starts.map((s) => s.label).filter(Boolean)).size;
+const plural = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const seconds = (ms) => (ms / 1000).toFixed(1);
 const startMs = starts.reduce((sum, s) => sum + s.startMs, 0);
 const upMs = events.filter((e) => e.event === "stop").reduce((sum, s) => sum + s.upMs, 0);
 console.log(
-  `PostgreSQL tests: ${starts.length} servers started (${kinds}) in ${files} test files; ` +
+  `PostgreSQL tests: ${plural(starts.length, "server")} started (${kinds}) in ${plural(files, "test file")}; ` +
     `${seconds(startMs)} s starting them, ${seconds(upMs)} s up in all.`,
 );
