@@ -4,7 +4,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -179,6 +179,77 @@ describe("sg-webhooks serve as a process", () => {
     expect(second.out.join("")).toContain('"msg":"relay stopped"');
   });
 
+  it("deliveries a relay held when it was killed are forwarded as the next one starts, not after their lease", async () => {
+    const gh = randomUUID();
+    const dir = tempDir();
+    const receivers = join(dir, "receivers.json");
+    writeFileSync(receivers, JSON.stringify([{ uuid: gh, codeHostKind: "GITHUB", secrets: ["current"] }]));
+    // A Sourcegraph that takes requests and never answers: the relay dies with deliveries in flight
+    // and others waiting in its memory, every one of them claimed.
+    const held: Socket[] = [];
+    const blackHole: Server = createServer((socket) => {
+      held.push(socket);
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    let sg: ReceiverFake | undefined;
+    const { port } = blackHole.address() as { port: number };
+    const args = (forwardTo: string) => [
+      "--listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      "--forward-to",
+      forwardTo,
+      "--receivers",
+      receivers,
+      "--data-dir",
+      join(dir, "data"),
+      "--lease",
+      "10m",
+    ];
+    try {
+      const first = await serve(args(`http://127.0.0.1:${port}`));
+      children.push(first.proc);
+      const bodies = Array.from({ length: 20 }, (_, i) => Buffer.from(JSON.stringify({ held: i })));
+      for (const [i, b] of bodies.entries()) {
+        const res = await post(
+          `${first.url}/.api/webhooks/${gh}`,
+          {
+            "content-type": "application/json",
+            "x-github-event": "push",
+            "x-github-delivery": `held-${i}`,
+            "x-hub-signature-256": sha("sha256", "current", b),
+          },
+          b,
+        );
+        expect(res.status).toBe(202);
+      }
+      await waitFor(() => held.length >= 8, 5000, "the forwards in flight");
+      first.proc.kill("SIGKILL");
+      expect((await first.exited).signal).toBe("SIGKILL");
+
+      sg = await startReceiverFake([{ uuid: gh, codeHostKind: "GITHUB", secret: "current" }]);
+      const second = await serve(args(sg.url));
+      children.push(second.proc);
+      // Well within the 10-minute lease: the claims were freed at start.
+      await waitFor(
+        () => new Set(sg!.accepted.map((d) => d.body.toString())).size === bodies.length,
+        15_000,
+        "every delivery the killed relay held",
+      );
+      expect(second.out.join("")).toContain('"count":20,"msg":"freed the claims a previous relay');
+      expect((await get(`${second.adminUrl}/metrics`)).text).toContain(
+        "sg_webhooks_relay_claims_swept_total 20",
+      );
+      second.proc.kill("SIGTERM");
+      expect(await second.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await sg?.close();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => blackHole.close(resolve));
+    }
+  });
+
   it("start-up errors name the fix", async () => {
     const dir = tempDir();
     const file = join(dir, "r.json");
@@ -217,6 +288,11 @@ describe("sg-webhooks serve as a process", () => {
     ]);
     await expect(none).rejects.toMatchObject({
       stderr: expect.stringMatching(/--receivers FILE, or --sourcegraph-url URL/),
+    });
+    // A lease renewed every sixth of it: under a second, the relay would do little else.
+    await expect(refused("--lease", "500ms")).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--lease "500ms" must be at least 1s'),
     });
   });
 });

@@ -31,6 +31,7 @@ interface ServeFlags {
   retryMaxDelay: string;
   forwardTimeout: string;
   concurrency: string;
+  lease: string;
   dedupeWindow: string;
   shutdownGrace: string;
   logLevel: string;
@@ -97,6 +98,11 @@ export function registerServe(program: Command): void {
     .option("--forward-timeout <duration>", "timeout of one forwarding request", DEFAULTS.forwardTimeout.text)
     .option("--concurrency <n>", "deliveries forwarded at once", String(DEFAULTS.concurrency))
     .option(
+      "--lease <duration>",
+      "how long the relay's claim on a delivery holds unless renewed (every sixth of it); a relay killed or cut off longer loses its deliveries to the others",
+      DEFAULTS.lease.text,
+    )
+    .option(
       "--dedupe-window <duration>",
       "how long after a delivery is settled its record, and so its delivery ID, is kept to drop redeliveries",
       DEFAULTS.dedupeWindow.text,
@@ -145,6 +151,7 @@ export function registerServe(program: Command): void {
         retryMaxDelayMs: parseDuration(flags.retryMaxDelay, "--retry-max-delay"),
         forwardTimeoutMs: parseDuration(flags.forwardTimeout, "--forward-timeout"),
         concurrency: parsePositiveInt(flags.concurrency, "--concurrency"),
+        leaseMs: parseLease(flags.lease),
         dedupeWindowMs: parseDuration(flags.dedupeWindow, "--dedupe-window"),
         shutdownGraceMs: parseDuration(flags.shutdownGrace, "--shutdown-grace"),
         logger,
@@ -169,6 +176,15 @@ export function registerServe(program: Command): void {
       logger.info({ signal: await stopping }, "shutting down");
       await relay.close().catch((err) => logger.error({ err }, "shutdown failed"));
     });
+}
+
+/** At least a second: the relay renews its claims every sixth of the lease. */
+function parseLease(value: string): number {
+  const ms = parseDuration(value, "--lease");
+  if (ms < 1000) {
+    throw new Error(`--lease "${value}" must be at least 1s: the relay renews its claims every sixth of it`);
+  }
+  return ms;
 }
 
 function receiverSource(flags: ServeFlags): ReceiverSource {
