@@ -8,6 +8,7 @@ import { registerDoctor } from "./commands/doctor";
 import { registerRedeliver } from "./commands/redeliver";
 import { registerSandbox } from "./commands/sandbox";
 import { registerServe } from "./commands/serve";
+import { registerStore } from "./commands/store";
 
 /** Exit codes: 0 all well, 1 a failure, 2 a usage error (flags missing, unknown or conflicting). */
 export const EXIT_FAILURE = 1;
@@ -33,6 +34,7 @@ export function buildCli(): Command {
     .exitOverride();
   registerServe(program);
   registerDlq(program);
+  registerStore(program);
   registerDoctor(program);
   registerRedeliver(program);
   registerSandbox(program);

@@ -1,12 +1,15 @@
-// The relay's records, read from its data directory without writing anything: the store is opened
-// read-only (no migration, no new file), beside a running relay (SQLite WAL lets readers in). A
-// store of another schema version is refused with what to upgrade, since its rows cannot be read
+// The relay's records, read without writing anything: from its data directory (SQLite opened
+// read-only: no migration, no new file, beside a running relay, as WAL lets readers in), or from
+// the relays' PostgreSQL database (opened read-only: never migrated, every transaction read-only).
+// A store of another schema version is refused with what to upgrade, since its rows cannot be read
 // as this version's.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { DATABASE_FILE } from "../relay/data-dir";
 import { SCHEMA_VERSION } from "../relay/sqlite-schema";
+import type { DeliveryRecord } from "../relay/store";
+import { databaseOptions, openDatabase, type PostgresTarget } from "../relay/store-target";
 import { UsageError } from "./inputs/usage-error";
 import type { RelayRecord, RelayRecordFilter, RelayRecords, RelayState } from "./relay";
 
@@ -92,5 +95,43 @@ export function openRelayRecords(dataDir: string): RelayRecords {
     async close(): Promise<void> {
       db.close();
     },
+  };
+}
+
+function fromStore(r: DeliveryRecord): RelayRecord {
+  return {
+    receiverUuid: r.receiverUuid,
+    kind: r.kind,
+    event: r.event,
+    ...(r.deliveryId !== undefined ? { deliveryId: r.deliveryId } : {}),
+    ...(r.hookId !== undefined ? { hookId: r.hookId } : {}),
+    state: r.state,
+    attempts: r.attempts,
+    ...(r.lastStatus !== undefined ? { lastStatus: r.lastStatus } : {}),
+    ...(r.lastAttemptAt !== undefined ? { lastAttemptAt: r.lastAttemptAt } : {}),
+    receivedAt: r.receivedAt,
+    ...((r.state === "dead" || r.state === "expired") && r.reason !== undefined ? { reason: r.reason } : {}),
+  };
+}
+
+/**
+ * Opens the relays' PostgreSQL store for reading. Throws UsageError (its message redacted of the
+ * URL's password) when it cannot be read: unreachable, no relay tables, or tables of another version.
+ */
+export async function openDatabaseRecords(target: PostgresTarget): Promise<RelayRecords> {
+  let store: Awaited<ReturnType<typeof openDatabase>>;
+  try {
+    store = await openDatabase(databaseOptions({ ...target, poolSize: 1 }), {
+      applicationName: "sg-webhooks doctor",
+      readOnly: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    async records(filter: RelayRecordFilter, limit: number): Promise<RelayRecord[]> {
+      return (await store.records(filter, limit)).map(fromStore);
+    },
+    close: () => store.close(),
   };
 }

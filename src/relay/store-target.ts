@@ -177,7 +177,7 @@ export async function openDatabase(
   how: OpenDatabaseOptions,
 ): Promise<PostgresStore> {
   const url = parseDatabaseUrl(database.url, "the database URL");
-  const { openPostgresStore }: typeof import("./postgres") = require("./postgres");
+  const { openPostgresStore } = await import("./postgres/index.js");
   try {
     return await openPostgresStore({
       connectionString: url.href,

@@ -1,5 +1,7 @@
-// `sg-webhooks dlq list|replay|purge`: the relay's dead-letter store. Safe while the relay runs
-// (SQLite WAL); a running relay picks replayed deliveries up within a second.
+// `sg-webhooks dlq list|replay|purge`: the relay's dead-letter store, in its data directory or in
+// PostgreSQL (the same store flags as serve). Safe while relays run (SQLite WAL; PostgreSQL's own
+// concurrency); a running relay picks replayed deliveries up within a second (on PostgreSQL, every
+// relay is woken at once).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -12,11 +14,8 @@ import {
   SqliteStore,
 } from "../../relay";
 import type { DeadFilter, DeadSummary, DeliveryStore, Retarget } from "../../relay/store";
-
-/** The flags that say where the store is; every dlq command takes the same ones as `serve`. */
-interface StoreFlags {
-  dataDir: string;
-}
+import { databaseOptions, openDatabase } from "../../relay/store-target";
+import { storeTargetOf, withStoreFlags as withStoreOptions } from "../store-flags";
 
 interface SelectionFlags {
   id?: string[];
@@ -40,17 +39,28 @@ function usage(cmd: Command, message: string): never {
 }
 
 function withStoreFlags(cmd: Command): Command {
-  return cmd.requiredOption("--data-dir <dir>", "the relay's data directory (the --data-dir of serve)");
+  return withStoreOptions(cmd, { dataDirHelp: "the relay's data directory (the --data-dir of serve)" });
 }
 
-function openStore(cmd: Command, flags: StoreFlags): DeliveryStore {
-  if (!existsSync(join(flags.dataDir, DATABASE_FILE))) {
+/**
+ * The store the flags name. `readOnly` for commands that change nothing: on PostgreSQL they never
+ * migrate and cannot write. (SQLite's store is opened as the relay opens it: it may migrate.)
+ */
+async function openStore(cmd: Command, readOnly: boolean): Promise<DeliveryStore> {
+  const target = storeTargetOf(cmd);
+  if (target.kind === "postgres") {
+    return openDatabase(databaseOptions(target), {
+      applicationName: `sg-webhooks dlq ${cmd.name()}`,
+      readOnly,
+    });
+  }
+  if (!existsSync(join(target.dataDir, DATABASE_FILE))) {
     usage(
       cmd,
-      `no relay store in ${flags.dataDir} (${DATABASE_FILE} is missing); pass the --data-dir that serve uses`,
+      `no relay store in ${target.dataDir} (${DATABASE_FILE} is missing); pass the --data-dir that serve uses`,
     );
   }
-  return new SqliteStore(flags.dataDir);
+  return new SqliteStore(target.dataDir);
 }
 
 /** Exactly one of the `allowed` selectors, as a store filter. */
@@ -125,8 +135,8 @@ export function registerDlq(program: Command): void {
   withStoreFlags(dlq.command("list"))
     .description("List dead-lettered deliveries (never their bodies)")
     .option("--json", "one JSON object per line")
-    .action(async (flags: StoreFlags & { json?: boolean }, cmd: Command) => {
-      const store = openStore(cmd, flags);
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
+      const store = await openStore(cmd, true);
       try {
         const dead = await store.listDead();
         if (flags.json) {
@@ -195,29 +205,24 @@ export function registerDlq(program: Command): void {
       "send them to this receiver instead, re-signed with its secret (one of the same code host kind, listed in --receivers)",
     )
     .option("--receivers <file>", "the receivers file serve reads (needed by --to-receiver)")
-    .action(
-      async (
-        flags: StoreFlags & SelectionFlags & { toReceiver?: string; receivers?: string },
-        cmd: Command,
-      ) => {
-        const filter = selection(cmd, flags, ["id", "receiver", "all"], "replay");
-        const retarget = flags.toReceiver ? retargetFrom(cmd, flags.toReceiver, flags.receivers) : undefined;
-        if (!retarget && flags.receivers) usage(cmd, "--receivers is only read with --to-receiver");
-        const store = openStore(cmd, flags);
-        try {
-          // A dry run of purge lists the selection without changing anything.
-          const selected = await store.purgeDead(filter, true);
-          if (retarget) refuseOtherKinds(selected, retarget);
-          const n = await store.replay(filter, Date.now(), retarget);
-          process.stdout.write(
-            `queued ${plural(n, "delivery", "deliveries")} again${retarget ? ` for receiver ${retarget.receiverUuid} (${retarget.kind})` : ""}\n`,
-          );
-          reportMissing(filter, new Set(selected.map((d) => d.id)));
-        } finally {
-          await store.close();
-        }
-      },
-    );
+    .action(async (flags: SelectionFlags & { toReceiver?: string; receivers?: string }, cmd: Command) => {
+      const filter = selection(cmd, flags, ["id", "receiver", "all"], "replay");
+      const retarget = flags.toReceiver ? retargetFrom(cmd, flags.toReceiver, flags.receivers) : undefined;
+      if (!retarget && flags.receivers) usage(cmd, "--receivers is only read with --to-receiver");
+      const store = await openStore(cmd, false);
+      try {
+        // A dry run of purge lists the selection without changing anything.
+        const selected = await store.purgeDead(filter, true);
+        if (retarget) refuseOtherKinds(selected, retarget);
+        const n = await store.replay(filter, Date.now(), retarget);
+        process.stdout.write(
+          `queued ${plural(n, "delivery", "deliveries")} again${retarget ? ` for receiver ${retarget.receiverUuid} (${retarget.kind})` : ""}\n`,
+        );
+        reportMissing(filter, new Set(selected.map((d) => d.id)));
+      } finally {
+        await store.close();
+      }
+    });
 
   withStoreFlags(dlq.command("purge"))
     .description(
@@ -231,10 +236,7 @@ export function registerDlq(program: Command): void {
     .option("--dry-run", "only say what would be removed")
     .option("--json", "one JSON object per line, per dead letter removed")
     .action(
-      async (
-        flags: StoreFlags & SelectionFlags & { yes?: boolean; dryRun?: boolean; json?: boolean },
-        cmd: Command,
-      ) => {
+      async (flags: SelectionFlags & { yes?: boolean; dryRun?: boolean; json?: boolean }, cmd: Command) => {
         const filter = selection(cmd, flags, ["id", "receiver", "olderThan", "all"], "purge");
         if (flags.yes && flags.dryRun) usage(cmd, "give --yes or --dry-run, not both");
         if (!flags.yes && !flags.dryRun) {
@@ -244,7 +246,7 @@ export function registerDlq(program: Command): void {
           );
         }
         const dryRun = flags.dryRun === true;
-        const store = openStore(cmd, flags);
+        const store = await openStore(cmd, dryRun);
         try {
           const removed = await store.purgeDead(filter, dryRun);
           printPurged(removed, dryRun, flags.json === true);

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../../doctor/inputs/usage-error";
 import { renderRedeliverHuman, renderRedeliverJson } from "../../doctor/redeliver/render";
-import { usage, withPlanFlags } from "./doctor";
+import { relayStoreOf, usage, withPlanFlags } from "./doctor";
 
 interface RedeliverFlags {
   config?: string;
@@ -14,7 +14,6 @@ interface RedeliverFlags {
   connection?: string;
   since: string;
   dryRun?: boolean;
-  relayDataDir?: string;
   json?: boolean;
 }
 
@@ -34,11 +33,13 @@ export function registerRedeliver(program: Command): void {
     .option("--dry-run", "say what would be sent again, send nothing")
     .option("--json", "print what was done as JSON")
     .action(async (flags: RedeliverFlags, cmd: Command) => {
+      let relay: Awaited<ReturnType<typeof relayStoreOf>> = {};
       try {
         // Loaded when the command runs, as doctor's is: it pulls in @pulumi/pulumi.
         const {
           runRedeliver,
         }: typeof import("../../doctor/redeliver/run") = require("../../doctor/redeliver/run");
+        relay = await relayStoreOf(cmd);
         const report = await runRedeliver({
           config: flags.config,
           outputs: flags.outputs,
@@ -47,13 +48,15 @@ export function registerRedeliver(program: Command): void {
           connection: flags.connection,
           since: flags.since,
           dryRun: flags.dryRun,
-          relayDataDir: flags.relayDataDir,
+          ...relay,
         });
         process.stdout.write(flags.json ? renderRedeliverJson(report) : renderRedeliverHuman(report));
         process.exitCode = report.ok ? 0 : 1;
       } catch (err) {
         if (err instanceof UsageError) usage(cmd, err.message);
         throw err;
+      } finally {
+        await relay.relayRecords?.close();
       }
     });
 }
