@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { packageRoot } from "../package-root";
+import { registerCheck } from "./commands/check";
+import { registerDiff } from "./commands/diff";
 import { registerDlq } from "./commands/dlq";
 import { registerDoctor } from "./commands/doctor";
 import { registerRedeliver } from "./commands/redeliver";
@@ -26,7 +28,7 @@ function packageVersion(): string {
 export function buildCli(): Command {
   const program = new Command("sg-webhooks")
     .description(
-      "Sourcegraph incoming webhooks as code: the ingest relay, doctor and redeliver, and a local sandbox",
+      "Sourcegraph incoming webhooks as code: the ingest relay, doctor and redeliver, check and diff for pull requests, and a local sandbox",
     )
     .version(packageVersion())
     // Commander throws its usage errors instead of exiting 1, so that they end with EXIT_USAGE.
@@ -37,6 +39,8 @@ export function buildCli(): Command {
   registerStore(program);
   registerDoctor(program);
   registerRedeliver(program);
+  registerCheck(program);
+  registerDiff(program);
   registerSandbox(program);
   return program;
 }
