@@ -146,7 +146,14 @@ export class Forwarder {
       }
       if (batch.length < room) {
         const taking = new Set(batch.map((d) => d.id));
-        const claimed = await this.o.store.claim(Date.now(), room - batch.length, this.o.lease);
+        let claimed: ClaimedDelivery[];
+        try {
+          claimed = await this.o.store.claim(Date.now(), room - batch.length, this.o.lease);
+        } catch (err) {
+          // Still held: they wait for the next round rather than being renewed and never sent.
+          for (const d of batch) this.waiting.set(d.id, d);
+          throw err;
+        }
         for (const c of claimed) {
           // Claimed again though already in hand (its lease ended before a heartbeat renewed it):
           // it goes once, and the newest claim settles it.
@@ -168,6 +175,11 @@ export class Forwarder {
       .catch((err) => this.o.logger.error({ err, id: d.id }, "forwarding failed unexpectedly"))
       .finally(() => {
         this.inflight.delete(d.id);
+        // A claim still held here was not settled (an unexpected failure, or claimed anew while a
+        // settlement by the old claim failed): given back, the delivery is forwarded again rather
+        // than renewed for ever and never sent.
+        const left = this.held.get(d.id);
+        if (left !== undefined && !this.waiting.has(d.id)) this.release([{ id: d.id, claimId: left }]);
         this.kick();
       });
     this.inflight.set(d.id, p);

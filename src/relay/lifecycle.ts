@@ -295,9 +295,10 @@ function startTimers(
       .catch((err) => logger.error({ err }, "pruning delivery IDs failed"));
   void prune();
   timers.push(setInterval(prune, RELAY_DEFAULTS.pruneInterval.ms));
+  // From a promise: a store that throws at once must not end the process from a timer.
   const sweep = () =>
-    store
-      .sweep(Date.now())
+    Promise.resolve()
+      .then(() => store.sweep(Date.now()))
       .then((freed) => {
         claims.metrics.claimsSwept.inc(freed);
         if (freed > 0) {

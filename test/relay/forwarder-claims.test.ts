@@ -4,10 +4,18 @@
 // taken is counted (at least once); what the relay holds at shutdown is released for any relay at
 // once; and the claims a killed relay left in its data directory are freed when the next one starts.
 import { randomUUID } from "node:crypto";
+import { createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Counter } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Relay, type RelayOptions, SqliteStore, startRelay } from "../../src/relay";
+import {
+  createMetrics,
+  Forwarder,
+  type Relay,
+  type RelayOptions,
+  SqliteStore,
+  startRelay,
+} from "../../src/relay";
 import type { DeliveryStore, Lease } from "../../src/relay/store";
 import { type ReceiverFake, startReceiverFake } from "../../src/stand-ins/receiver";
 import { captureLogger, post, sha, storeWith, tempDir, waitFor } from "./helpers";
@@ -187,6 +195,75 @@ describe("forwarder: claims", () => {
     const reopened = sqlite(dir);
     const free = await reopened.claim(Date.now(), 10, OTHER);
     expect(free.map((d) => d.deliveryId).sort()).toEqual([...waiting].sort());
+  });
+
+  it("holds at most 1024 handed-over deliveries in memory, and releases the claims of the rest for the store to supply", async () => {
+    const dir = tempDir();
+    const store = sqlite(dir);
+    const other = sqlite(dir);
+    // A Sourcegraph that takes requests and never answers: one delivery in flight, the rest wait.
+    const held: Socket[] = [];
+    const blackHole = createServer((socket) => {
+      held.push(socket);
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    const uuid = randomUUID();
+    const lease: Lease = { owner: "this relay", ms: 60_000 };
+    const metrics = createMetrics(async () => ({ pending: 0, dead: 0 }));
+    const forwarder = new Forwarder({
+      store,
+      receiver: () => ({ uuid, codeHostKind: "GITHUB", secrets: ["s"] }),
+      forwardTo: `http://127.0.0.1:${(blackHole.address() as { port: number }).port}`,
+      metrics,
+      logger: captureLogger().logger,
+      concurrency: 1,
+      maxAgeMs: 86_400_000,
+      retryBaseMs: 1000,
+      retryMaxDelayMs: 1000,
+      timeoutMs: 30_000,
+      lease,
+    });
+    try {
+      forwarder.start();
+      const base = {
+        receiverUuid: uuid,
+        kind: "GITHUB" as const,
+        event: "push",
+        headers: { "x-github-event": "push" },
+        body: Buffer.from("{}"),
+        receivedAt: Date.now(),
+      };
+      const deliveries = Array.from({ length: 1030 }, (_, i) => ({ ...base, deliveryId: `many-${i}` }));
+      const added = await Promise.all(deliveries.map((d) => store.add(d, lease)));
+      // Handed over in one go, as a burst of requests would: past 1024 waiting, the rest do not fit
+      // (5 or 6 of them, as the first one did or did not go in flight before the next came).
+      for (const [i, r] of added.entries()) {
+        forwarder.offer({
+          ...deliveries[i]!,
+          id: r.id,
+          attempts: 0,
+          windowStart: base.receivedAt,
+          claimId: r.claimId!,
+        });
+      }
+      await waitFor(() => forwarder.busy === 1, 5000, "the forward in flight");
+      await waitFor(async () => (await count(metrics.claimsReleased)) >= 5, 5000, "the releases");
+      const released = await count(metrics.claimsReleased);
+      expect([5, 6]).toContain(released);
+      expect(forwarder.claimsHeld).toBe(1030 - released);
+      // Free in the store at once: another relay (or this one, when it has room) takes them.
+      const free = await other.claim(Date.now(), 100, OTHER);
+      expect(free.map((d) => d.deliveryId)).toEqual(
+        deliveries.slice(1030 - released).map((d) => d.deliveryId),
+      );
+    } finally {
+      await forwarder.stop();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => blackHole.close(resolve));
+    }
+    // Stopped: what it held is given back (the forward it cut short ends as a retry).
+    expect(await count(metrics.claimsReleased)).toBe(1029);
+    expect(forwarder.claimsHeld).toBe(0);
   });
 
   it("a relay started on a data directory frees the claims a killed relay left there, instead of waiting for their lease", async () => {
