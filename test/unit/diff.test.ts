@@ -316,3 +316,17 @@ describe("secrets, credentials and settings", () => {
     ]);
   });
 });
+
+describe("the Markdown comment", () => {
+  it("escapes what the declaration says: a project path cannot inject Markdown, HTML or a table cell", () => {
+    const base = stackFile("md-a", { gitlab: "- projects: [platform/web]" });
+    const head = stackFile("md-b", { gitlab: '- projects: [platform/web, "x|<img src=y>*`z`"]' });
+    const markdown = runDiff({ base, head, format: "markdown", env: ENV }).output;
+    const row = markdown.split("\n").find((l) => l.startsWith("| hook added |"))!;
+    expect(row).toBe(
+      "| hook added | `` sourcegraph-gitlab-gitlab.com-project-x\\|<img src=y>*`z` `` | project hook on x\\|&lt;img src=y&gt;\\*\\`z\\` is created, delivering to its receiver (3 events: `merge_requests_events`, `pipeline_events`, `push_events`) |",
+    );
+    // Outside code spans (rendered literally), no tag survives.
+    expect(markdown.replace(/(`+)[^`][\s\S]*?\1/g, "")).not.toMatch(/<img/);
+  });
+});
