@@ -82,8 +82,14 @@ describe("ci/review.sh on a git change", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const text = comment();
-    expect(text).toMatch(/^## Webhook changes\n\n### `Pulumi\.prod\.yaml`\n\n\*\*check\*\*: no problems\.\n/);
-    expect(text).toContain("platform/docs");
+    expect(
+      text.startsWith("## Webhook review\n\n`sg-webhooks check`: no problems in `Pulumi.prod.yaml`.\n\n"),
+    ).toBe(true);
+    // diff's own Markdown, which names the file and the base.
+    expect(text).toMatch(
+      /### Webhook changes in `Pulumi\.prod\.yaml`\n\n.*compared with `[0-9a-f]{40}:Pulumi\.prod\.yaml`/,
+    );
+    expect(text).toMatch(/hook added .*platform\/docs/);
     expect(result.stdout).toBe(text);
   });
 
@@ -95,11 +101,12 @@ describe("ci/review.sh on a git change", () => {
     const result = await review(base);
     expect(result.code).toBe(0);
     const text = comment();
+    expect(text).toContain("`sg-webhooks check`: no problems in `Pulumi.prod.yaml`, `Pulumi.staging.yaml`.");
     expect(text).toContain(
-      "### `Pulumi.staging.yaml`\n\n**check**: no problems.\n\nA new stack file: every receiver and hook it declares will be created.",
+      "### `Pulumi.staging.yaml`\n\nA new stack file: every receiver and hook it declares will be created.",
     );
-    // The other file is still reviewed, and has not changed since the base.
-    expect(text).toContain("### `Pulumi.prod.yaml`\n\n**check**: no problems.");
+    // The other file is still reviewed: unchanged since the base, and diff says so.
+    expect(text).toContain("### Webhook changes in `Pulumi.prod.yaml`");
   });
 
   it("a mistake: check's message in the comment, no diff of a declaration that does not hold, exit 1", async () => {
@@ -113,10 +120,11 @@ describe("ci/review.sh on a git change", () => {
     const result = await review(base);
     expect(result.code).toBe(1);
     const text = comment();
-    expect(text).toContain("### `Pulumi.staging.yaml`\n\n**check** found problems");
-    expect(text).toContain("sourcegraph-webhooks:gitlub");
+    expect(text).toContain("`sg-webhooks check`: no problems in `Pulumi.prod.yaml`.");
+    expect(text).toContain("### `Pulumi.staging.yaml`\n\n`sg-webhooks check` found problems");
+    expect(text).toMatch(/sourcegraph-webhooks:gitlub: unknown config key/);
     expect(text).toContain("The change is described once check passes.");
-    expect(text).not.toContain("**diff**");
+    expect(text).not.toContain("Webhook changes in `Pulumi.staging.yaml`");
   });
 
   it("a base that is not in the clone: exit 2 and what to do", async () => {

@@ -27,46 +27,59 @@ if ! git cat-file -e "$base^{commit}" 2>/dev/null; then
   exit 2
 fi
 
-failed=0
+# check first, every file: the comment opens with its verdict.
+declare -A refused=()
+passed=""
+for file in "${files[@]}"; do
+  if sg-webhooks check "$file" >"$out/check-$file.txt" 2>&1; then
+    passed+="${passed:+, }\`$file\`"
+  else
+    refused[$file]=1
+  fi
+done
+
 {
-  echo "## Webhook changes"
+  echo "## Webhook review"
+  echo
+  if [ -n "$passed" ]; then echo "\`sg-webhooks check\`: no problems in $passed."; fi
   for file in "${files[@]}"; do
-    echo
-    echo "### \`$file\`"
-    echo
-    if sg-webhooks check "$file" >"$out/check.txt" 2>&1; then
-      echo "**check**: no problems."
-    else
-      failed=1
-      echo "**check** found problems; \`pulumi up\` would stop on them:"
+    if [ -n "${refused[$file]:-}" ]; then
+      echo
+      echo "### \`$file\`"
+      echo
+      echo "\`sg-webhooks check\` found problems; \`pulumi up\` would stop on them:"
       echo
       echo '~~~text'
-      cat "$out/check.txt"
+      cat "$out/check-$file.txt"
       echo '~~~'
       echo
       echo "The change is described once check passes."
-      continue
-    fi
-    echo
-    if ! git cat-file -e "$base:$file" 2>/dev/null; then
-      echo "A new stack file: every receiver and hook it declares will be created."
-      continue
-    fi
-    # diff ends with 0 once it has described the change (if any), 1 when a side has problems (the
-    # base's, since check passed the head), 2 when it could not read one.
-    sg-webhooks diff --base-ref "$base" --head "$file" --format markdown >"$out/diff.md" 2>"$out/diff.txt"
-    status=$?
-    if [ "$status" -eq 0 ]; then
-      cat "$out/diff.md"
-    else
-      echo "**diff** could not compare it with \`${base:0:12}\` (exit $status):"
+    elif ! git cat-file -e "$base:$file" 2>/dev/null; then
       echo
-      echo '~~~text'
-      cat "$out/diff.txt"
-      echo '~~~'
+      echo "### \`$file\`"
+      echo
+      echo "A new stack file: every receiver and hook it declares will be created."
+    else
+      # diff ends with 0 once it has described the change (its Markdown opens with a heading that
+      # names the file), 1 when a side has problems (the base's, since check passed the head), 2
+      # when it could not read one.
+      sg-webhooks diff --base-ref "$base" --head "$file" --format markdown >"$out/diff.md" 2>"$out/diff.txt"
+      status=$?
+      echo
+      if [ "$status" -eq 0 ]; then
+        cat "$out/diff.md"
+      else
+        echo "### \`$file\`"
+        echo
+        echo "\`sg-webhooks diff\` could not compare it with \`${base:0:12}\` (exit $status):"
+        echo
+        echo '~~~text'
+        cat "$out/diff.txt"
+        echo '~~~'
+      fi
     fi
   done
 } >"$out/comment.md"
 
 cat "$out/comment.md"
-exit "$failed"
+if [ "${#refused[@]}" -gt 0 ]; then exit 1; fi
