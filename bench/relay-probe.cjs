@@ -1,0 +1,43 @@
+// Preloaded (node --require) into the relay the ingest benchmark measures; it runs in every thread.
+// - BENCH_THREADS_FILE: each worker thread (the SQLite store's) appends `<threadId> <tid>` to it.
+//   Node 20 names every thread "node" and has no per-thread CPU call, so the benchmark reads
+//   /proc/<pid>/task/<tid>/stat and must be told which tid is the store's.
+// - BENCH_PROFILE_FILE: the main thread samples a CPU profile from one SIGUSR2 to the next and
+//   writes it there, so the profile covers the measured load alone (not start-up or the warm-up).
+const { isMainThread, threadId } = require("node:worker_threads");
+const { appendFileSync, readlinkSync, renameSync, writeFileSync } = require("node:fs");
+
+const threadsFile = process.env.BENCH_THREADS_FILE;
+const profileFile = process.env.BENCH_PROFILE_FILE;
+
+if (!isMainThread && threadsFile) {
+  // `<pid>/task/<tid>`, read on this thread.
+  const tid = readlinkSync("/proc/thread-self").split("/").pop();
+  appendFileSync(threadsFile, `${threadId} ${tid}\n`);
+}
+
+if (isMainThread && profileFile) {
+  const { Session } = require("node:inspector");
+  const session = new Session();
+  session.connect();
+  let sampling = false;
+  const fail = (err) => writeFileSync(profileFile, JSON.stringify({ error: err.message }));
+  process.on("SIGUSR2", () => {
+    sampling = !sampling;
+    if (sampling) {
+      session.post("Profiler.enable", () =>
+        // Every 500 µs: enough samples in a few seconds, little enough to leave the figures alone.
+        session.post("Profiler.setSamplingInterval", { interval: 500 }, () =>
+          session.post("Profiler.start", (err) => err && fail(err)),
+        ),
+      );
+      return;
+    }
+    session.post("Profiler.stop", (err, result) => {
+      if (err) return fail(err);
+      // Whole or not at all: the benchmark waits for the file to appear.
+      writeFileSync(`${profileFile}.part`, JSON.stringify(result.profile));
+      renameSync(`${profileFile}.part`, profileFile);
+    });
+  });
+}
