@@ -122,55 +122,84 @@ function shortUrl(url) {
   return m ? m[1] : url;
 }
 
-/**
- * A V8 CPU profile (Profiler.stop's) read into the main thread's shares: for each stage, its
- * fraction of the samples that were not idle and the functions that spent most of it (self
- * time); and, across stages, the fraction spent in logging and in metrics.
- */
-export function profileShares(profile, topN = 3) {
+/** Each sample of a V8 CPU profile (Profiler.stop's) when its thread was not idle: its stack, leaf first. */
+function* busyStacks(profile) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stacks = new Map();
+  for (const id of profile.samples) {
+    if (nodes.get(id).callFrame.functionName === "(idle)") continue;
+    if (!stacks.has(id)) {
+      const stack = [];
+      for (let n = id; n !== undefined; n = parent.get(n)) stack.push(nodes.get(n).callFrame);
+      stacks.set(id, stack);
+    }
+    yield stacks.get(id);
+  }
+}
+
+const frameName = (f) => `${f.functionName || "(anonymous)"}${f.url ? ` ${shortUrl(f.url)}` : ""}`;
+
+/** Counts by name, as the `n` largest shares of `total`. */
+const largest = (counts, total, n) =>
+  [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, count]) => ({ name, share: count / Math.max(1, total) }));
+
+/**
+ * The main thread's profile read into shares: for each stage, its fraction of the samples that
+ * were not idle and the functions that spent most of it (self time); and, across stages, the
+ * fraction spent in logging and in metrics.
+ */
+export function profileShares(profile, topN = 3) {
   const count = Object.fromEntries(STAGES.map((s) => [s, 0]));
   const self = Object.fromEntries(STAGES.map((s) => [s, new Map()]));
   let busy = 0;
   let logging = 0;
   let metrics = 0;
-  const stackOf = new Map();
-  for (const id of profile.samples) {
-    const leaf = nodes.get(id).callFrame;
-    if (leaf.functionName === "(idle)") continue;
-    if (!stackOf.has(id)) {
-      const stack = [];
-      for (let n = id; n !== undefined; n = parent.get(n)) stack.push(nodes.get(n).callFrame);
-      stackOf.set(id, { stack, stage: sampleStage(stack) });
-    }
-    const { stack, stage } = stackOf.get(id);
+  for (const stack of busyStacks(profile)) {
+    const stage = sampleStage(stack);
     busy++;
     count[stage]++;
     if (stack.some((f) => LOGGING.test(f.url))) logging++;
     if (stack.some((f) => METRICS.test(f.url))) metrics++;
-    const name = `${leaf.functionName || "(anonymous)"}${leaf.url ? ` ${shortUrl(leaf.url)}` : ""}`;
+    const name = frameName(stack[0]);
     self[stage].set(name, (self[stage].get(name) ?? 0) + 1);
   }
-  const share = (n) => n / Math.max(1, busy);
   return {
     samples: profile.samples.length,
     busy,
     stages: Object.fromEntries(
-      STAGES.map((s) => [
-        s,
-        {
-          share: share(count[s]),
-          top: [...self[s]]
-            .sort((a, b) => b[1] - a[1])
-            .slice(0, topN)
-            .map(([name, n]) => ({ name, share: share(n) })),
-        },
-      ]),
+      STAGES.map((s) => [s, { share: count[s] / Math.max(1, busy), top: largest(self[s], busy, topN) }]),
     ),
-    logging: share(logging),
-    metrics: share(metrics),
+    logging: logging / Math.max(1, busy),
+    metrics: metrics / Math.max(1, busy),
+  };
+}
+
+/**
+ * Where a thread that is one stage (the store's) spends its time: the functions with the most self
+ * time, and the relay's own functions (dist/) with the most time including what they call, each as
+ * a share of its busy samples.
+ */
+export function threadHotspots(profile, topN = 5) {
+  const self = new Map();
+  const inclusive = new Map();
+  let busy = 0;
+  for (const stack of busyStacks(profile)) {
+    busy++;
+    const name = frameName(stack[0]);
+    self.set(name, (self.get(name) ?? 0) + 1);
+    const ours = new Set(stack.filter((f) => /\/dist\//.test(f.url)).map(frameName));
+    for (const n of ours) inclusive.set(n, (inclusive.get(n) ?? 0) + 1);
+  }
+  return {
+    samples: profile.samples.length,
+    busy,
+    self: largest(self, busy, topN),
+    ours: largest(inclusive, busy, topN),
   };
 }
 

@@ -143,7 +143,7 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
   lines.push("", ...breakdownLines(breakdown, profiled));
   lines.push(
     "",
-    `verifyDelivery alone: ${micro.verifyDelivery.toFixed(1)} µs per call, of which HMAC-SHA256 ${micro.hmac.toFixed(1)} µs and the JSON parse Sourcegraph's 400 for a malformed body needs ${micro.jsonParse.toFixed(1)} µs`,
+    `verifyDelivery alone: ${micro.verifyDelivery.toFixed(1)} µs of CPU per call, of which HMAC-SHA256 ${micro.hmac.toFixed(1)} µs and the JSON parse Sourcegraph's 400 for a malformed body needs ${micro.jsonParse.toFixed(1)} µs`,
   );
   lines.push("", "Targets (ratios of medians in this run):");
   for (const t of targets) lines.push(`${t.met ? "met   " : "MISSED"} ${t.what} (${t.value})`);
@@ -153,12 +153,13 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
 function breakdownLines(b, profiled) {
   const us = (v) => (v >= 0.5 || v === 0 ? v.toFixed(0) : "<1");
   const pct = (v) => `${(v * 100).toFixed(0)}%`;
+  const hot = (list) => list.map((t) => `${t.name} ${pct(t.share)}`).join(", ");
   const rows = b.rows.map((r) => ({
     stage: r.stage,
     main: us(r.main),
     thread: r.stage === "store" ? us(r.thread) : "",
     total: us(r.total),
-    top: r.top.map((t) => `${t.name} ${pct(t.share)}`).join(", "),
+    top: hot(r.top),
   }));
   rows.push({ stage: "other threads", thread: us(b.otherThreads), total: us(b.otherThreads) });
   rows.push({ stage: "total", main: us(b.total - b.otherThreads - b.rows[2].thread), total: us(b.total) });
@@ -177,6 +178,8 @@ function breakdownLines(b, profiled) {
       rows,
     ),
     "",
+    `Store thread, most self time: ${hot(profiled.store.self)};`,
+    `  the relay's functions there, with what they call: ${hot(profiled.store.ours)}.`,
     `Across the stages, the main thread spent ${us(b.logging)} µs/req in logging (pino, sonic-boom) and ${us(b.metrics)} µs/req in metrics (prom-client).`,
     `Other threads: V8's GC and compiler helpers and libuv's pool (the log's writes). Rules: bench/cpu-breakdown.mjs.`,
     `Profile: ${profiled.shares.busy} busy samples of ${profiled.shares.samples} (every 500 µs) in a separate ${profiled.seconds} s run at ${Math.round(profiled.rps)} req/s;`,

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
-import { breakdown, profileShares, threadCpu, threadSplit } from "./cpu-breakdown.mjs";
+import { breakdown, profileShares, threadCpu, threadHotspots, threadSplit } from "./cpu-breakdown.mjs";
 import { drillScope, EXIT_WITH_PARENT } from "./drill-scope.mjs";
 import { judge, median, report, summarize, TITLES } from "./ingest-report.mjs";
 import { peakRss } from "./relay-harness.mjs";
@@ -179,7 +179,7 @@ async function startServer(name, tag, extraEnv = {}) {
   );
   // The store's thread told its tid before the relay was ready; the relay has no other worker.
   const tids = existsSync(threadsFile) ? readFileSync(threadsFile, "utf8").trim().split("\n") : [];
-  server.storeTid = tids.length === 1 ? tids[0].split(" ")[1] : undefined;
+  [server.storeThreadId, server.storeTid] = tids.length === 1 ? tids[0].split(" ") : [];
   return { data, sg, server };
 }
 
@@ -270,24 +270,33 @@ async function runOnce(name, tag, options) {
   }
 }
 
-/** The relay once more, its main thread sampled during the measured load (bench/relay-probe.cjs). */
+/** The relay once more, each thread sampled during the measured load (bench/relay-probe.cjs). */
 async function profiledRun() {
   const file = join(scope.dir, "relay.cpuprofile");
-  let pid;
+  const started = await startServer("relay", "relay-profiled", { BENCH_PROFILE_FILE: file });
+  const { proc, storeThreadId } = started.server;
+  const storeFile = `${file}.thread-${storeThreadId}`;
   const onWindow = async (edge) => {
-    process.kill(pid, "SIGUSR2");
+    proc.kill("SIGUSR2");
     if (edge === "stop") {
-      for (let i = 0; i < 200 && !existsSync(file); i++) await sleep(50);
+      for (let i = 0; i < 200 && !(existsSync(file) && existsSync(storeFile)); i++) await sleep(50);
     }
   };
   onWindow.seconds = PROFILE_SECONDS;
-  const started = await startServer("relay", "relay-profiled", { BENCH_PROFILE_FILE: file });
-  pid = started.server.proc.pid;
+  const read = (f) => {
+    const profile = JSON.parse(readFileSync(f, "utf8"));
+    if (profile.error) throw new Error(`the relay's profiler failed: ${profile.error}`);
+    return profile;
+  };
   try {
     const run = await measure(started, onWindow);
-    const profile = JSON.parse(readFileSync(file, "utf8"));
-    if (profile.error) throw new Error(`the relay's profiler failed: ${profile.error}`);
-    return { seconds: PROFILE_SECONDS, rps: run.rps, threads: run.threads, shares: profileShares(profile) };
+    return {
+      seconds: PROFILE_SECONDS,
+      rps: run.rps,
+      threads: run.threads,
+      shares: profileShares(read(file)),
+      store: threadHotspots(read(storeFile)),
+    };
   } finally {
     await stop(started.server.proc);
     await stop(started.sg.proc);
@@ -319,13 +328,14 @@ try {
 const loadEnd = loadavg();
 
 // What a verifying request costs in-process, with no server around it: verifyDelivery against its
-// two costly steps.
+// two costly steps, in CPU time (wall time would count the other processes on the machine).
 const { verifyDeliverySync } = await import(join(root, "dist/src/ingest/index.js"));
 const perCall = (fn) => {
   for (let i = 0; i < 2000; i++) fn();
-  const t = process.hrtime.bigint();
+  const t = process.cpuUsage();
   for (let i = 0; i < 20_000; i++) fn();
-  return Number(process.hrtime.bigint() - t) / 1e3 / 20_000;
+  const used = process.cpuUsage(t);
+  return (used.user + used.system) / 20_000;
 };
 const input = { kind: "GITHUB", headers: { ...headers, "x-github-delivery": "d" }, body, secrets: [SECRET] };
 const micro = {
@@ -361,12 +371,7 @@ console.log(
     summary,
     runs,
     breakdown: split,
-    profile: {
-      seconds: profiled.seconds,
-      rps: profiled.rps,
-      threads: profiled.threads,
-      shares: profiled.shares,
-    },
+    profile: profiled,
     micro,
     targets,
   })}`,

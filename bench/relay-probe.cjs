@@ -2,8 +2,9 @@
 // - BENCH_THREADS_FILE: each worker thread (the SQLite store's) appends `<threadId> <tid>` to it.
 //   Node 20 names every thread "node" and has no per-thread CPU call, so the benchmark reads
 //   /proc/<pid>/task/<tid>/stat and must be told which tid is the store's.
-// - BENCH_PROFILE_FILE: the main thread samples a CPU profile from one SIGUSR2 to the next and
-//   writes it there, so the profile covers the measured load alone (not start-up or the warm-up).
+// - BENCH_PROFILE_FILE: every thread samples a CPU profile from one SIGUSR2 to the next, so the
+//   profile covers the measured load alone (not start-up or the warm-up); the main thread's is
+//   written to that file, a worker's to `<file>.thread-<threadId>`.
 const { isMainThread, threadId } = require("node:worker_threads");
 const { appendFileSync, readlinkSync, renameSync, writeFileSync } = require("node:fs");
 
@@ -16,15 +17,15 @@ if (!isMainThread && threadsFile) {
   appendFileSync(threadsFile, `${threadId} ${tid}\n`);
 }
 
-if (isMainThread && profileFile) {
+// One profiler per thread; the main thread, which alone gets signals, tells the others.
+if (profileFile) {
   const { Session } = require("node:inspector");
   const session = new Session();
   session.connect();
-  let sampling = false;
-  const fail = (err) => writeFileSync(profileFile, JSON.stringify({ error: err.message }));
-  process.on("SIGUSR2", () => {
-    sampling = !sampling;
-    if (sampling) {
+  const file = isMainThread ? profileFile : `${profileFile}.thread-${threadId}`;
+  const fail = (err) => writeFileSync(file, JSON.stringify({ error: err.message }));
+  const toggle = (start) => {
+    if (start) {
       session.post("Profiler.enable", () =>
         // Every 500 µs: enough samples in a few seconds, little enough to leave the figures alone.
         session.post("Profiler.setSamplingInterval", { interval: 500 }, () =>
@@ -36,8 +37,21 @@ if (isMainThread && profileFile) {
     session.post("Profiler.stop", (err, result) => {
       if (err) return fail(err);
       // Whole or not at all: the benchmark waits for the file to appear.
-      writeFileSync(`${profileFile}.part`, JSON.stringify(result.profile));
-      renameSync(`${profileFile}.part`, profileFile);
+      writeFileSync(`${file}.part`, JSON.stringify(result.profile));
+      renameSync(`${file}.part`, file);
     });
-  });
+  };
+  const channel = new BroadcastChannel("sg-webhooks-bench-profile");
+  // Neither end keeps a thread alive: the relay stops as it would without the probe.
+  channel.unref();
+  if (isMainThread) {
+    let sampling = false;
+    process.on("SIGUSR2", () => {
+      sampling = !sampling;
+      channel.postMessage(sampling);
+      toggle(sampling);
+    });
+  } else {
+    channel.onmessage = ({ data }) => toggle(data);
+  }
 }
