@@ -84,6 +84,12 @@ DELETE FROM seen WHERE EXISTS (
  * relay's `claimed_by`, `lease_until` in ms since the epoch, the last moment the claim holds). The
  * columns are added in place: every row is kept as it is, free. Only a pending row is ever
  * claimed, and a claim has all three columns or none.
+ *
+ * The forwarder asks for free rows in due order and for other relays' leases on every round, while
+ * most pending rows are its own claims: each question has an index that holds only the rows it is
+ * about (free rows; claims by owner), where walking schema 2's `deliveries_due` stepped past every
+ * claimed row, one table lookup each. `deliveries_due` goes: nothing else reads it, and every
+ * insert and settlement wrote it.
  */
 const TO_3 = `
 ALTER TABLE deliveries ADD COLUMN claim_id TEXT;
@@ -93,6 +99,9 @@ ALTER TABLE deliveries ADD COLUMN lease_until INTEGER CHECK (
   OR (claim_id IS NOT NULL AND claimed_by IS NOT NULL AND lease_until IS NOT NULL AND state = 'pending')
 );
 CREATE INDEX deliveries_leases ON deliveries (lease_until) WHERE claim_id IS NOT NULL;
+CREATE INDEX deliveries_owners ON deliveries (claimed_by, lease_until) WHERE claim_id IS NOT NULL;
+CREATE INDEX deliveries_free ON deliveries (next_attempt_at, id) WHERE state = 'pending' AND claim_id IS NULL;
+DROP INDEX deliveries_due;
 `;
 
 /** The step that brings a store to each version from the one before. */

@@ -122,13 +122,22 @@ export class SqliteStore implements DeliveryStore {
            dead_reason = NULL, dead_at = NULL, settled_at = NULL, claim_id = ?, claimed_by = ?, lease_until = ?
          WHERE id = ? AND state = 'dead'`,
       ),
-      // Ids first (from the index alone, past the rows claimed), then whole rows: bodies are read
-      // only for what is taken.
+      // Ids first, then whole rows: bodies are read only for what is taken. Free rows and ended
+      // leases each from the index that holds only them (INDEXED BY: without statistics the planner
+      // would rather walk every pending row by state), never past the rows claimed.
       claimable: settle
         .prepare(
-          `SELECT id FROM deliveries
-           WHERE state = 'pending' AND next_attempt_at <= ? AND (claim_id IS NULL OR lease_until < ?)
-           ORDER BY next_attempt_at, id LIMIT ?`,
+          `SELECT id FROM (
+             SELECT * FROM (
+               SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_free
+               WHERE state = 'pending' AND claim_id IS NULL AND next_attempt_at <= :now
+               ORDER BY next_attempt_at, id LIMIT :limit)
+             UNION ALL
+             SELECT * FROM (
+               SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_leases
+               WHERE claim_id IS NOT NULL AND lease_until < :now AND state = 'pending' AND next_attempt_at <= :now
+               ORDER BY next_attempt_at, id LIMIT :limit))
+           ORDER BY next_attempt_at, id LIMIT :limit`,
         )
         .pluck(),
       take: settle.prepare(
@@ -157,14 +166,19 @@ export class SqliteStore implements DeliveryStore {
       // holds through lease_until, so it can be taken 1 ms later.
       nextFree: db
         .prepare(
-          `SELECT next_attempt_at FROM deliveries WHERE state = 'pending' AND claim_id IS NULL
-           ORDER BY next_attempt_at LIMIT 1`,
+          `SELECT next_attempt_at FROM deliveries INDEXED BY deliveries_free
+           WHERE state = 'pending' AND claim_id IS NULL ORDER BY next_attempt_at LIMIT 1`,
         )
         .pluck(),
+      // Two ranges of the owners' index around this relay's own claims, which it leaves out.
       nextLeaseEnd: db
         .prepare(
-          `SELECT MIN(MAX(next_attempt_at, lease_until + 1)) FROM deliveries
-           WHERE claim_id IS NOT NULL AND claimed_by <> ? AND state = 'pending'`,
+          `SELECT MIN(due) FROM (
+             SELECT MAX(next_attempt_at, lease_until + 1) AS due FROM deliveries INDEXED BY deliveries_owners
+             WHERE claim_id IS NOT NULL AND claimed_by < :owner AND state = 'pending'
+             UNION ALL
+             SELECT MAX(next_attempt_at, lease_until + 1) FROM deliveries INDEXED BY deliveries_owners
+             WHERE claim_id IS NOT NULL AND claimed_by > :owner AND state = 'pending')`,
         )
         .pluck(),
       counts: db.prepare(
@@ -219,7 +233,7 @@ export class SqliteStore implements DeliveryStore {
 
   claim(now: number, limit: number, lease: Lease): Promise<ClaimedDelivery[]> {
     return this.settlements.run(() =>
-      (this.stmts.claimable.all(now, now, limit) as number[]).map((id): ClaimedDelivery => {
+      (this.stmts.claimable.all({ now, limit }) as number[]).map((id): ClaimedDelivery => {
         const claimId = randomUUID();
         const row = this.stmts.take.get(claimId, lease.owner, now + lease.ms, id) as Row;
         return { ...toDelivery(row), claimId };
@@ -289,7 +303,7 @@ export class SqliteStore implements DeliveryStore {
 
   async nextDueAt(owner: string): Promise<number | undefined> {
     const free = this.stmts.nextFree.get() as number | undefined;
-    const leaseEnd = this.stmts.nextLeaseEnd.get(owner) as number | null;
+    const leaseEnd = this.stmts.nextLeaseEnd.get({ owner }) as number | null;
     const times = [free, leaseEnd ?? undefined].filter((t) => t !== undefined);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
