@@ -143,15 +143,6 @@ describePostgres("sg-webhooks serve on PostgreSQL", (pg) => {
     await waitFor(async () => (await get(`${relay.url}/readyz`)).status === 200, 15_000, "/readyz 200");
     expect((await deliver(relay.url, "after-restart")).status).toBe(202);
     await waitFor(() => acceptedIds().includes("after-restart"), 10_000, "the delivery after the restart");
-    if (!acceptedIds().includes("before-stop"))
-      console.log(
-        printed
-          .join("")
-          .split("\n")
-          .filter((l) => !l.includes('"level":20'))
-          .slice(-80)
-          .join("\n"),
-      );
     expect(acceptedIds()).toContain("before-stop");
     expect(acceptedIds()).not.toContain("while-stopped");
     // The same process all along.
