@@ -41,7 +41,6 @@ describe("the pull request comment in docs/pull-requests.md", () => {
       { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } },
     );
     expect(section(readFileSync(PAGE, "utf8"))).toBe(printed.trim());
-    expect(regenerate("--check")).toEqual({ status: 0, stderr: "" });
   });
 
   it("a stale page fails the check, naming the command that fixes it", () => {
