@@ -32,7 +32,7 @@ export function median(values) {
 /** Per metric: median, min and max over the runs. */
 export function summarize(runs) {
   const out = {};
-  for (const key of [...Object.keys(METRICS), "loadGenCpuUs", "sgCpuUs", "drainSeconds"]) {
+  for (const key of [...Object.keys(METRICS), "loadGenCpuUs", "sgCpuUs", "drainSeconds", "endToEndRps"]) {
     const values = runs.map((r) => r[key]).filter(Number.isFinite);
     if (values.length === 0) continue;
     out[key] = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
@@ -132,7 +132,9 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
     const ack = runs[n].reduce((s, r) => s + r.acknowledged, 0);
     const fwd = runs[n].reduce((s, r) => s + Math.min(r.forwarded, r.acknowledged), 0);
     lines.push(
-      `${n}: ${fwd} of ${ack} acknowledged deliveries forwarded (all rounds); backlog drained ${spread(summary[n].drainSeconds, (v) => v.toFixed(1))} s after the load; Sourcegraph's stand-in used ${summary[n].sgCpuUs.median.toFixed(0)} µs CPU/req on top`,
+      `${n}: ${fwd} of ${ack} acknowledged deliveries forwarded (all rounds); backlog drained ${spread(summary[n].drainSeconds, (v) => v.toFixed(1))} s after the load,`,
+      `  so ${spread(summary[n].endToEndRps, METRICS.rps.fmt)} deliveries/s end to end (the measured load's over its time plus the drain's);`,
+      `  Sourcegraph's stand-in used ${summary[n].sgCpuUs.median.toFixed(0)} µs CPU/req on top`,
     );
   }
   lines.push(

@@ -249,6 +249,7 @@ async function measure({ server, sg }, onWindow) {
     acknowledged,
     forwarded: got,
     drainSeconds,
+    endToEndRps: sg ? answered / ((onWindow?.seconds ?? SECONDS) + drainSeconds) : undefined,
     cpuUs: us(after.threads.total - before.threads.total),
     rssMb: peakRss(pid) / 2 ** 20,
     loadGenCpuUs: us((self.user + self.system) / 1e6),
