@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = path.resolve(__dirname, "../..");
 const EXAMPLES = path.join(ROOT, "examples");
 const TSC = require.resolve("typescript/bin/tsc");
+const TSC_TIMEOUT = 120_000;
 
 function tsc(project: string): { ok: boolean; output: string } {
   try {
@@ -88,13 +89,14 @@ describe("examples/", () => {
     }
   });
 
-  it("type-check against the package source", () => {
+  // A tsc run of its own each: tens of seconds on a busy two-core machine, so beyond the default timeout.
+  it("type-check against the package source", { timeout: TSC_TIMEOUT }, () => {
     const result = tsc(path.join(EXAMPLES, "tsconfig.json"));
     expect(result.output).toBe("");
     expect(result.ok).toBe(true);
   });
 
-  it("the check catches an example that no longer matches the API", () => {
+  it("the check catches an example that no longer matches the API", { timeout: TSC_TIMEOUT }, () => {
     const dir = mkdtempSync(path.join(EXAMPLES, ".canary-"));
     try {
       writeFileSync(
