@@ -142,9 +142,11 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
     "CPU/req: user + system time of the server's process, all threads, from the start of the measured load",
     "until its backlog reached Sourcegraph's stand-in, per request answered in the measured load.",
   );
-  lines.push("", ...breakdownLines(breakdown, profiled));
+  lines.push("", ...breakdownLines("Full relay", breakdown.relay, profiled.relay));
+  lines.push("", ...breakdownLines("Ours, verify only", breakdown.verify, profiled.verify));
   lines.push(
     "",
+    "Other threads: V8's GC and compiler helpers, libuv's pool (the log's writes). Stage rules: bench/cpu-breakdown.mjs.",
     `verifyDelivery alone: ${micro.verifyDelivery.toFixed(1)} µs of CPU per call, of which HMAC-SHA256 ${micro.hmac.toFixed(1)} µs and the JSON parse Sourcegraph's 400 for a malformed body needs ${micro.jsonParse.toFixed(1)} µs`,
   );
   lines.push("", "Targets (ratios of medians in this run):");
@@ -152,39 +154,48 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
   return lines;
 }
 
-function breakdownLines(b, profiled) {
+function breakdownLines(title, b, profiled) {
   const us = (v) => (v >= 0.5 || v === 0 ? v.toFixed(0) : "<1");
   const pct = (v) => `${(v * 100).toFixed(0)}%`;
   const hot = (list) => list.map((t) => `${t.name} ${pct(t.share)}`).join(", ");
+  const store = profiled.store !== undefined;
   const rows = b.rows.map((r) => ({
     stage: r.stage,
     main: us(r.main),
-    thread: r.stage === "store" ? us(r.thread) : "",
+    thread: store && r.stage === "store" ? us(r.thread) : "",
     total: us(r.total),
     top: hot(r.top),
   }));
   rows.push({ stage: "other threads", thread: us(b.otherThreads), total: us(b.otherThreads) });
-  rows.push({ stage: "total", main: us(b.total - b.otherThreads - b.rows[2].thread), total: us(b.total) });
-  return [
-    "Full relay, CPU per request by stage (µs; main thread: the rounds' median split by a profile's shares;",
-    "store thread and other threads: /proc/<pid>/task/<tid>/stat, median over the rounds):",
+  const main = b.total - b.otherThreads - b.rows.find((r) => r.stage === "store").thread;
+  rows.push({ stage: "total", main: us(main), total: us(b.total) });
+  const lines = [
+    `${title}, CPU per request by stage (µs; main thread: the rounds' median split by a profile's shares;`,
+    `${store ? "store thread and other threads" : "other threads"}: /proc/<pid>/task/<tid>/stat, median over the rounds):`,
     "",
     table(
       [
         { key: "stage", title: "stage" },
         { key: "main", title: "main thread", align: "right" },
-        { key: "thread", title: "store thread", align: "right" },
+        ...(store ? [{ key: "thread", title: "store thread", align: "right" }] : []),
         { key: "total", title: "total", align: "right" },
         { key: "top", title: "most self time on the main thread (share of its busy samples)" },
       ],
       rows,
     ),
     "",
-    `Store thread, most self time: ${hot(profiled.store.self)};`,
-    `  the relay's functions there, with what they call: ${hot(profiled.store.ours)}.`,
-    `Across the stages, the main thread spent ${us(b.logging)} µs/req in logging (pino, sonic-boom) and ${us(b.metrics)} µs/req in metrics (prom-client).`,
-    `Other threads: V8's GC and compiler helpers and libuv's pool (the log's writes). Rules: bench/cpu-breakdown.mjs.`,
-    `Profile: ${profiled.shares.busy} busy samples of ${profiled.shares.samples} (every 500 µs) in a separate ${profiled.seconds} s run at ${Math.round(profiled.rps)} req/s;`,
-    `its own split: main ${us(profiled.threads.main)}, store thread ${us(profiled.threads.store)}, other threads ${us(profiled.threads.otherThreads)} µs/req (sampling included).`,
   ];
+  if (store) {
+    lines.push(
+      `Store thread, most self time: ${hot(profiled.store.self)};`,
+      `  the relay's functions there, with what they call: ${hot(profiled.store.ours)}.`,
+    );
+  }
+  lines.push(
+    `Across the stages, the main thread spent ${us(b.logging)} µs/req in logging (pino, sonic-boom) and ${us(b.metrics)} µs/req in metrics (prom-client).`,
+    `Profile: ${profiled.shares.busy} timely busy samples of ${profiled.shares.samples} on the main thread (every ${profiled.intervalUs} µs; ${profiled.shares.late} late ones left out)`,
+    `  in a separate ${profiled.seconds} s run at ${Math.round(profiled.rps)} req/s;`,
+    `  its own split: main ${us(profiled.threads.main)},${store ? ` store thread ${us(profiled.threads.store)},` : ""} other threads ${us(profiled.threads.otherThreads)} µs/req (sampling included).`,
+  );
+  return lines;
 }

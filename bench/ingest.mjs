@@ -9,7 +9,8 @@
 //   relay   ours as users run it: `sg-webhooks serve` on SQLite, forwarding to Sourcegraph's stand-in
 // The machine is shared, so each server runs once per round, in an order that rotates each round;
 // the report gives medians and ranges, and judges ratios of medians (bench/ingest-report.mjs). A
-// separate profiled run of the relay splits its CPU by stage (bench/cpu-breakdown.mjs).
+// separate profiled run of the relay, and one of ours verifying only, split their CPU by stage
+// (bench/cpu-breakdown.mjs).
 //   node bench/ingest.mjs   (after npm run build)
 //   BENCH_ROUNDS=3 BENCH_SECONDS=8 BENCH_WARMUP_SECONDS=2 BENCH_CONNECTIONS=64 BENCH_PROFILE_SECONDS=5
 import { spawn } from "node:child_process";
@@ -20,7 +21,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
-import { breakdown, profileShares, threadCpu, threadHotspots, threadSplit } from "./cpu-breakdown.mjs";
+import {
+  breakdown,
+  profileShares,
+  SAMPLING_INTERVAL_US,
+  threadCpu,
+  threadHotspots,
+  threadSplit,
+} from "./cpu-breakdown.mjs";
 import { drillScope, EXIT_WITH_PARENT } from "./drill-scope.mjs";
 import { judge, median, report, summarize, TITLES } from "./ingest-report.mjs";
 import { peakRss } from "./relay-harness.mjs";
@@ -143,17 +151,25 @@ async function stop(proc) {
 /** Starts one server (and, for those that forward, Sourcegraph's stand-in first). */
 async function startServer(name, tag, extraEnv = {}) {
   const data = join(scope.dir, `${tag}-data`);
-  const script = (file, args = []) =>
-    startScript(tag, [], [join(root, "bench/servers", file), ...args], { BENCH_DATA_DIR: data }, portLine);
+  const probe = ["--require", join(root, "bench/relay-probe.cjs")];
+  const script = (file, args = [], nodeArgs = []) =>
+    startScript(
+      tag,
+      nodeArgs,
+      [join(root, "bench/servers", file), ...args],
+      { BENCH_DATA_DIR: data, ...extraEnv },
+      portLine,
+    );
   if (name === "limit") return { data, server: await script("limit.mjs") };
   if (name === "peer") return { data, server: await script("peer.mjs") };
-  if (name === "verify") return { data, server: await script("verify-only.mjs") };
+  // Ours, so profiled the same way as the relay.
+  if (name === "verify") return { data, server: await script("verify-only.mjs", [], probe) };
   const sg = await startReceiver();
   if (name === "floor") return { data, sg, server: await script("floor.mjs", [sg.url]) };
   const threadsFile = join(scope.dir, `${tag}.threads`);
   const server = await startScript(
     tag,
-    ["--require", join(root, "bench/relay-probe.cjs")],
+    probe,
     [
       join(root, "dist/src/cli/main.js"),
       "serve",
@@ -254,9 +270,7 @@ async function measure({ server, sg }, onWindow) {
     rssMb: peakRss(pid) / 2 ** 20,
     loadGenCpuUs: us((self.user + self.system) / 1e6),
     sgCpuUs: sg ? us(after.sg - before.sg) : undefined,
-    threads: server.storeTid
-      ? threadSplit(before.threads, after.threads, pid, server.storeTid, answered)
-      : undefined,
+    threads: threadSplit(before.threads, after.threads, pid, server.storeTid, answered),
   };
 }
 
@@ -271,16 +285,20 @@ async function runOnce(name, tag, options) {
   }
 }
 
-/** The relay once more, each thread sampled during the measured load (bench/relay-probe.cjs). */
-async function profiledRun() {
-  const file = join(scope.dir, "relay.cpuprofile");
-  const started = await startServer("relay", "relay-profiled", { BENCH_PROFILE_FILE: file });
+/** One of ours once more, each thread sampled during the measured load (bench/relay-probe.cjs). */
+async function profiledRun(name) {
+  const file = join(scope.dir, `${name}.cpuprofile`);
+  const started = await startServer(name, `${name}-profiled`, {
+    BENCH_PROFILE_FILE: file,
+    BENCH_PROFILE_INTERVAL_US: String(SAMPLING_INTERVAL_US),
+  });
   const { proc, storeThreadId } = started.server;
-  const storeFile = `${file}.thread-${storeThreadId}`;
+  const storeFile = storeThreadId && `${file}.thread-${storeThreadId}`;
+  const written = () => existsSync(file) && (!storeFile || existsSync(storeFile));
   const onWindow = async (edge) => {
     proc.kill("SIGUSR2");
     if (edge === "stop") {
-      for (let i = 0; i < 200 && !(existsSync(file) && existsSync(storeFile)); i++) await sleep(50);
+      for (let i = 0; i < 200 && !written(); i++) await sleep(50);
     }
   };
   onWindow.seconds = PROFILE_SECONDS;
@@ -293,14 +311,15 @@ async function profiledRun() {
     const run = await measure(started, onWindow);
     return {
       seconds: PROFILE_SECONDS,
+      intervalUs: SAMPLING_INTERVAL_US,
       rps: run.rps,
       threads: run.threads,
       shares: profileShares(read(file)),
-      store: threadHotspots(read(storeFile)),
+      store: storeFile && threadHotspots(read(storeFile)),
     };
   } finally {
     await stop(started.server.proc);
-    await stop(started.sg.proc);
+    if (started.sg) await stop(started.sg.proc);
     rmSync(started.data, { recursive: true, force: true });
   }
 }
@@ -308,6 +327,7 @@ async function profiledRun() {
 const loadStart = loadavg();
 const runs = Object.fromEntries(SERVERS.map((n) => [n, []]));
 const orders = [];
+/** Per profiled server: its own figures, the main thread's shares by stage, the store thread's hotspots. */
 let profiled;
 try {
   for (let round = 0; round < ROUNDS; round++) {
@@ -322,7 +342,7 @@ try {
       );
     }
   }
-  profiled = await profiledRun();
+  profiled = { relay: await profiledRun("relay"), verify: await profiledRun("verify") };
 } catch (err) {
   scope.abort("to measure", err);
 }
@@ -348,10 +368,14 @@ const micro = {
 };
 
 const summary = Object.fromEntries(SERVERS.map((n) => [n, summarize(runs[n])]));
-const threadMedians = Object.fromEntries(
-  ["main", "store", "otherThreads"].map((k) => [k, median(runs.relay.map((r) => r.threads?.[k]))]),
-);
-const split = breakdown(threadMedians, profiled.shares);
+const threadMedians = (name) =>
+  Object.fromEntries(
+    ["main", "store", "otherThreads"].map((k) => [k, median(runs[name].map((r) => r.threads[k]))]),
+  );
+const split = {
+  relay: breakdown(threadMedians("relay"), profiled.relay.shares),
+  verify: breakdown(threadMedians("verify"), profiled.verify.shares),
+};
 const targets = judge(summary, runs);
 const la = (l) => l.map((v) => v.toFixed(1)).join(" ");
 const header = [

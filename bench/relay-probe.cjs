@@ -27,9 +27,11 @@ if (profileFile) {
   const toggle = (start) => {
     if (start) {
       session.post("Profiler.enable", () =>
-        // Every 500 µs: enough samples in a few seconds, little enough to leave the figures alone.
-        session.post("Profiler.setSamplingInterval", { interval: 500 }, () =>
-          session.post("Profiler.start", (err) => err && fail(err)),
+        // bench/cpu-breakdown.mjs's SAMPLING_INTERVAL_US, by which it tells late samples.
+        session.post(
+          "Profiler.setSamplingInterval",
+          { interval: Number(process.env.BENCH_PROFILE_INTERVAL_US) },
+          () => session.post("Profiler.start", (err) => err && fail(err)),
         ),
       );
       return;
