@@ -36,13 +36,16 @@ export function freePort() {
 
 /**
  * Sourcegraph's stand-in with `receivers` ([{uuid, codeHostKind, secret}]), driven by commands on
- * its stdin (see bench/servers/receiver.mjs). `track` is the drill scope's.
+ * its stdin (see bench/servers/receiver.mjs). `track` is the drill scope's. `options.ports` (one
+ * per relay: `urls`) and `options.latencyMs` are the stand-in's.
  */
-export async function startReceiver(receivers, track) {
+export async function startReceiver(receivers, track, options = {}) {
   const proc = track(
-    spawn(process.execPath, [join(root, "bench/servers/receiver.mjs"), JSON.stringify(receivers)], {
-      stdio: ["pipe", "pipe", "inherit"],
-    }),
+    spawn(
+      process.execPath,
+      [join(root, "bench/servers/receiver.mjs"), JSON.stringify(receivers), JSON.stringify(options)],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    ),
   );
   const waiters = [];
   createInterface({ input: proc.stdout }).on("line", (line) => {
@@ -57,7 +60,11 @@ export async function startReceiver(receivers, track) {
     }
   });
   const nextLine = (prefix) => new Promise((resolve, reject) => waiters.push({ prefix, resolve, reject }));
-  const port = Number(await nextLine("PORT "));
+  // Both awaited before the first line comes: a line no one waits for is dropped.
+  const portLine = nextLine("PORT ");
+  const portsLine = (options.ports ?? 1) > 1 ? nextLine("PORTS ") : portLine;
+  const port = Number(await portLine);
+  const urls = (await portsLine).split(" ").map((p) => `http://127.0.0.1:${p}`);
   const command = (line) => {
     const done = nextLine(`OK ${line}`);
     proc.stdin.write(`${line}\n`);
@@ -65,7 +72,16 @@ export async function startReceiver(receivers, track) {
   };
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: proc.pid,
+    /** One URL per port, in port-index order (the index is what the report records). */
+    urls,
     command,
+    /** The deliveries the stand-in has accepted (2xx) so far, duplicates included. */
+    async count() {
+      const line = nextLine("ACCEPTED ");
+      await command("count");
+      return Number(await line);
+    },
     /** What the stand-in received, as JSON (see its `report` command); it exits after. */
     async report(file) {
       await command(`report ${file}`);
@@ -77,7 +93,9 @@ export async function startReceiver(receivers, track) {
 /**
  * Starts `sg-webhooks serve` on 127.0.0.1 and resolves once /readyz answers 200. `args` come after
  * the listeners, the forwarding URL, the receivers file and the data directory; its output is
- * appended to `logFile`.
+ * appended to `logFile`. With `databaseUrl` instead of `dataDir`, the relay runs on PostgreSQL, the
+ * URL given in SG_WEBHOOKS_DATABASE_URL as the documentation advises. `readyWithinMs` bounds the
+ * wait (a busy machine may take seconds just to load Node.js and the relay's modules).
  */
 export async function startRelay({
   listenPort,
@@ -85,9 +103,11 @@ export async function startRelay({
   forwardTo,
   receiversFile,
   dataDir,
+  databaseUrl,
   logFile,
   args = [],
   track,
+  readyWithinMs = 15_000,
 }) {
   const log = openSync(logFile, "a");
   const proc = track(
@@ -107,17 +127,20 @@ export async function startRelay({
         forwardTo,
         "--receivers",
         receiversFile,
-        "--data-dir",
-        dataDir,
+        ...(databaseUrl === undefined ? ["--data-dir", dataDir] : []),
         ...args,
       ],
-      { stdio: ["ignore", log, log] },
+      {
+        stdio: ["ignore", log, log],
+        env:
+          databaseUrl === undefined ? process.env : { ...process.env, SG_WEBHOOKS_DATABASE_URL: databaseUrl },
+      },
     ),
   );
   closeSync(log);
   const exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${listenPort}`;
-  const until = Date.now() + 15_000;
+  const until = Date.now() + readyWithinMs;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null)
       throw new Error(
@@ -130,7 +153,9 @@ export async function startRelay({
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > until) throw new Error(`the relay was not ready within 15 s; see ${logFile}`);
+    if (Date.now() > until) {
+      throw new Error(`the relay was not ready within ${readyWithinMs / 1000} s; see ${logFile}`);
+    }
     await sleep(20);
   }
   return { proc, exited, url, adminUrl: `http://127.0.0.1:${adminPort}` };

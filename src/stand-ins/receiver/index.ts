@@ -8,7 +8,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { SOURCEGRAPH_PARSED_EVENTS } from "../../../providers/events";
-import { type FakeRequest, type FakeResponse, type FakeServer, startFakeServer, text } from "../server";
+import {
+  type FakeRequest,
+  type FakeResponse,
+  type FakeServer,
+  type FakeServerOptions,
+  startFakeServer,
+  text,
+} from "../server";
 
 export type Kind = "GITHUB" | "GITLAB" | "BITBUCKETSERVER" | "BITBUCKETCLOUD";
 
@@ -26,6 +33,11 @@ export interface ReceivedDelivery {
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
   readonly status: number;
+  /**
+   * When the request had arrived whole (ms since the epoch): Sourcegraph's handler starts then, and
+   * the answer follows at once, or after `latencyMs`.
+   */
+  readonly receivedAt: number;
 }
 
 export interface ReceiverFake extends FakeServer {
@@ -122,7 +134,7 @@ function handleKind(r: FakeReceiver, req: FakeRequest): { res: FakeResponse; eve
 
 export async function startReceiverFake(
   receivers: readonly FakeReceiver[],
-  opts: { port?: number } = {},
+  opts: Pick<FakeServerOptions, "port" | "latencyMs"> = {},
 ): Promise<ReceiverFake> {
   const map = new Map(receivers.map((r) => [r.uuid.toLowerCase(), { ...r }]));
   const accepted: ReceivedDelivery[] = [];
@@ -146,6 +158,7 @@ export async function startReceiverFake(
       headers: req.headers,
       body: req.body,
       status: res.status,
+      receivedAt: Date.now(),
     };
     seen.push(d);
     if (res.status >= 200 && res.status < 300) accepted.push(d);
