@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark and drill, one after another, each in a process of its own so
 // none inherits another's heap or sockets. Each part also runs alone (`node bench/<part>.mjs`).
 //   npm run bench                    all parts
-//   npm run bench -- ingest drills   some of them: ingest, provision, drills, hostile
+//   npm run bench -- ingest drills   some of them: ingest, provision, drills, hostile, postgres
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ const PARTS = {
   provision: ["provision.mjs"],
   drills: ["drill-relay.mjs", "drill-provision.mjs"],
   hostile: ["drill-hostile.mjs"],
+  postgres: ["drill-postgres.mjs", "postgres-scale.mjs"],
 };
 const LIMIT_MS = 10 * 60_000;
 
