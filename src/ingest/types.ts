@@ -29,3 +29,20 @@ export type Verdict =
 
 /** A Verdict that refuses the delivery. */
 export type Refusal = Extract<Verdict, { readonly ok: false }>;
+
+/** The signature header a body was verified by, and which of the secrets made it. */
+export interface VerifiedSignature {
+  /** The header's value as the code host sent it, such as `sha256=<hex>`. */
+  readonly value: string;
+  /** The index, in the secrets given, of the secret that made it. */
+  readonly secret: number;
+}
+
+/**
+ * A Verdict that also says, for a body verified by its signature (GitHub and Bitbucket, never
+ * GitLab's token), which signature and which secret: what lets the relay forward the code host's
+ * own signature instead of signing the body again.
+ */
+export type SignedVerdict =
+  | Refusal
+  | { readonly ok: true; readonly event: string; readonly signature?: VerifiedSignature };

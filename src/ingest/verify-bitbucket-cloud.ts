@@ -3,12 +3,16 @@ import { isForwardedEvent } from "./events";
 import { header } from "./headers";
 import { badSignature, refuse, unknownBitbucketCloudKey } from "./messages";
 import { parseJson } from "./parse-json";
-import type { DeliveryInput, Verdict } from "./types";
-import { verifySignature } from "./verify-signature";
+import type { DeliveryInput, SignedVerdict, VerifiedSignature } from "./types";
+import { signedBy } from "./verify-signature";
 
-export function verifyBitbucketCloud({ headers, body, secrets }: DeliveryInput): Verdict {
-  if (secrets.length > 0 && !verifySignature(header(headers, "x-hub-signature"), body, secrets)) {
-    return badSignature();
+export function verifyBitbucketCloud({ headers, body, secrets }: DeliveryInput): SignedVerdict {
+  let signature: VerifiedSignature | undefined;
+  if (secrets.length > 0) {
+    const value = header(headers, "x-hub-signature");
+    const secret = signedBy(value, body, secrets);
+    if (secret < 0) return badSignature();
+    signature = { value, secret };
   }
   const event = header(headers, "x-event-key");
   if (!isForwardedEvent("BITBUCKETCLOUD", event)) {
@@ -16,5 +20,5 @@ export function verifyBitbucketCloud({ headers, body, secrets }: DeliveryInput):
   }
   const parsed = parseJson(body);
   if (!parsed.ok) return refuse(500, `parsing webhook: ${parsed.message}`, "malformed_body");
-  return { ok: true, event };
+  return signature ? { ok: true, event, signature } : { ok: true, event };
 }

@@ -5,18 +5,21 @@ import { header } from "./headers";
 import { formField, parseMediaType } from "./media-type";
 import { badSignature, refuse, unknownGitHubEvent } from "./messages";
 import { isObjectOrNull, jsonTypeName, parseJson } from "./parse-json";
-import type { DeliveryInput, Verdict } from "./types";
-import { verifySignature } from "./verify-signature";
+import type { DeliveryInput, SignedVerdict, VerifiedSignature } from "./types";
+import { signedBy } from "./verify-signature";
 
-export function verifyGitHub({ headers, body, secrets }: DeliveryInput): Verdict {
+export function verifyGitHub({ headers, body, secrets }: DeliveryInput): SignedVerdict {
   let payload: Uint8Array = body;
+  let signature: VerifiedSignature | undefined;
   if (secrets.length > 0) {
     const media = parseMediaType(header(headers, "content-type"));
     if (media !== "application/json" && media !== "application/x-www-form-urlencoded") return badSignature();
     // The HMAC over the raw bytes comes first: an unsigned body is never parsed. (go-github parses
     // a form before it checks the signature, but either failure is the same 400.)
-    const signature = header(headers, "x-hub-signature-256") || header(headers, "x-hub-signature");
-    if (!verifySignature(signature, body, secrets)) return badSignature();
+    const value = header(headers, "x-hub-signature-256") || header(headers, "x-hub-signature");
+    const secret = signedBy(value, body, secrets);
+    if (secret < 0) return badSignature();
+    signature = { value, secret };
     if (media === "application/x-www-form-urlencoded") {
       // The JSON sits in the `payload` field; the signature covers the raw form body.
       const field = formField(body, "payload");
@@ -35,5 +38,5 @@ export function verifyGitHub({ headers, body, secrets }: DeliveryInput): Verdict
       "malformed_body",
     );
   }
-  return { ok: true, event };
+  return signature ? { ok: true, event, signature } : { ok: true, event };
 }

@@ -15,17 +15,25 @@ function decodeHex(text: string): Buffer | undefined {
  * Every secret is tried, so the time taken does not tell which one matched.
  */
 export function verifySignature(signature: string, body: Uint8Array, secrets: readonly string[]): boolean {
+  return signedBy(signature, body, secrets) >= 0;
+}
+
+/**
+ * As `verifySignature`, but says which secret signed the body: its index in `secrets` (the first,
+ * should two be equal), or -1 when none did. Every secret is still tried.
+ */
+export function signedBy(signature: string, body: Uint8Array, secrets: readonly string[]): number {
   const eq = signature.indexOf("=");
-  if (eq < 0) return false;
+  if (eq < 0) return -1;
   const algorithm = signature.slice(0, eq);
-  if (!ALGORITHMS.has(algorithm)) return false;
+  if (!ALGORITHMS.has(algorithm)) return -1;
   const given = decodeHex(signature.slice(eq + 1));
-  if (!given) return false;
-  let matched = false;
-  for (const secret of secrets) {
+  if (!given) return -1;
+  let matched = -1;
+  for (const [i, secret] of secrets.entries()) {
     const expected = createHmac(algorithm, secret).update(body).digest();
     // timingSafeEqual throws on different lengths; a length mismatch is no secret (Go's hmac.Equal).
-    if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
+    if (expected.length === given.length && timingSafeEqual(expected, given) && matched < 0) matched = i;
   }
   return matched;
 }

@@ -15,6 +15,7 @@ import { classify, type Outcome } from "./classify";
 import { RELAY_DEFAULTS } from "./defaults";
 import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
+import type { SignatureReuse } from "./signature-reuse";
 import type { AttemptResult, ClaimedDelivery, ClaimRef, DeliveryStore, Lease } from "./store";
 
 export interface ForwarderOptions {
@@ -37,6 +38,8 @@ export interface ForwarderOptions {
   readonly heartbeatMs?: number;
   /** How often to look for deliveries made due by another process (`dlq replay`, another relay). */
   readonly pollMs?: number;
+  /** Forwards the code host's own signature when `secrets[0]` made it; without it, always signs again. */
+  readonly signatures?: SignatureReuse;
 }
 
 /**
@@ -306,7 +309,10 @@ export class Forwarder {
       );
       return;
     }
-    const headers = { ...d.headers, ...signatureHeaders(d.kind, d.body, receiver.secrets[0]) };
+    const reused = this.o.signatures?.reuse(d.kind, d.signature, receiver.secrets);
+    const headers = reused
+      ? { ...d.headers, [reused.name]: reused.value }
+      : { ...d.headers, ...signatureHeaders(d.kind, d.body, receiver.secrets[0]) };
     const started = performance.now();
     let status: number | undefined;
     let text = "";

@@ -17,6 +17,7 @@ import { parseSourcegraphUrl } from "./options";
 import { type ReceiverLoader, type ReceiverSource, receiverLoader } from "./receiver-sources";
 import { ReceiverRegistry } from "./receivers";
 import { type Address, createServers } from "./servers";
+import { SignatureReuse } from "./signature-reuse";
 import type { DeliveryStore, Lease } from "./store";
 import { type DatabaseOptions, isSharedStore, openDatabase } from "./store-target";
 import { ThreadedStore } from "./threaded-store";
@@ -122,6 +123,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       throw err;
     }
   }
+  // One key per relay: a signature kept by another process (a predecessor, another relay) is
+  // never taken for one made with this relay's secrets[0]; that delivery is signed again.
+  const signatures = new SignatureReuse();
   const forwarder = new Forwarder({
     store,
     receiver: (uuid) => registry.get(uuid),
@@ -134,6 +138,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     retryMaxDelayMs: options.retryMaxDelayMs ?? RELAY_DEFAULTS.retryMaxDelay.ms,
     timeoutMs: options.forwardTimeoutMs ?? RELAY_DEFAULTS.forwardTimeout.ms,
     lease,
+    signatures,
   });
 
   let ready = false;
@@ -169,6 +174,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       logger,
       lease,
       stored: (d) => forwarder.offer(d),
+      signatures,
       maxBodyBytes,
       unverifiedBudget,
       bodyRate,

@@ -10,12 +10,13 @@ import {
   isUnsignedPing,
   messages,
   parseUuid,
-  verifyDeliverySync,
   verifyHeaders,
 } from "../ingest";
+import { verifySigned } from "../ingest/verify-delivery";
 import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
 import { repeatedHeader } from "./repeated-headers";
+import type { SignatureReuse } from "./signature-reuse";
 import type { AddResult, ClaimedDelivery, DeliveryStore, Lease, NewDelivery } from "./store";
 
 export interface Answer {
@@ -36,6 +37,8 @@ export interface ReceiveDeps {
    * dropped as duplicates): the forwarder takes it from memory, and no one else can send it.
    */
   readonly stored: (delivery: ClaimedDelivery) => void;
+  /** Keeps the code host's signature for forwarding; without it every delivery is signed again. */
+  readonly signatures?: SignatureReuse;
 }
 
 /** Step 1 of Sourcegraph's router: the UUID from the path, then the receiver (400, 404). */
@@ -126,10 +129,11 @@ export async function acceptDelivery(
 ): Promise<Answer> {
   const { metrics, logger } = deps;
   const kind = receiver.codeHostKind;
-  const verdict = verifyDeliverySync({ kind, headers, body, secrets: receiver.secrets });
+  const verdict = verifySigned({ kind, headers, body, secrets: receiver.secrets });
   if (!verdict.ok) return refused(deps, receiver, headers, verdict, verdict.reason);
   const id = deliveryId(kind, headers);
   const hook = hookId(kind, headers);
+  const signature = deps.signatures?.keep(kind, verdict.signature, receiver.secrets);
   const delivery: NewDelivery = {
     receiverUuid: receiver.uuid,
     kind,
@@ -139,6 +143,7 @@ export async function acceptDelivery(
     headers: forwardableHeaders(headers),
     body,
     receivedAt: Date.now(),
+    ...(signature !== undefined ? { signature } : {}),
   };
   let result: AddResult;
   try {

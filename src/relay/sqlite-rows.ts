@@ -27,6 +27,8 @@ export interface Row {
   last_error: string | null;
   dead_reason: string | null;
   dead_at: number | null;
+  signature: string | null;
+  signature_secret: string | null;
 }
 
 export function toDelivery(r: Row): StoredDelivery {
@@ -42,6 +44,9 @@ export function toDelivery(r: Row): StoredDelivery {
     receivedAt: r.received_at,
     windowStart: r.window_start,
     attempts: r.attempts,
+    ...(r.signature !== null && r.signature_secret !== null
+      ? { signature: { value: r.signature, secret: r.signature_secret } }
+      : {}),
   };
 }
 

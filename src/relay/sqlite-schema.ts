@@ -90,6 +90,10 @@ DELETE FROM seen WHERE EXISTS (
  * about (free rows; claims by owner), where walking schema 2's `deliveries_due` stepped past every
  * claimed row, one table lookup each. `deliveries_due` goes: nothing else reads it, and every
  * insert and settlement wrote it.
+ *
+ * A pending row may also keep the code host's verified `sha256=` signature (`signature`) and a
+ * fingerprint of the secret that made it (`signature_secret`, keyed per relay process; see
+ * signature-reuse.ts), both or neither, dropped when the row is settled or dead-lettered.
  */
 const TO_3 = `
 ALTER TABLE deliveries ADD COLUMN claim_id TEXT;
@@ -102,6 +106,10 @@ CREATE INDEX deliveries_leases ON deliveries (lease_until) WHERE claim_id IS NOT
 CREATE INDEX deliveries_owners ON deliveries (claimed_by, lease_until) WHERE claim_id IS NOT NULL;
 CREATE INDEX deliveries_free ON deliveries (next_attempt_at, id) WHERE state = 'pending' AND claim_id IS NULL;
 DROP INDEX deliveries_due;
+ALTER TABLE deliveries ADD COLUMN signature TEXT;
+ALTER TABLE deliveries ADD COLUMN signature_secret TEXT CHECK (
+  (signature IS NULL) = (signature_secret IS NULL) AND (signature IS NULL OR state = 'pending')
+);
 `;
 
 /** The step that brings a store to each version from the one before. */

@@ -65,6 +65,8 @@ const blob = (body: Uint8Array) => Buffer.from(body.buffer, body.byteOffset, bod
 const FREE = "claim_id = NULL, claimed_by = NULL, lease_until = NULL";
 /** The row is still claimed by this claim. */
 const HELD = "id = ? AND claim_id = ? AND state = 'pending'";
+/** The code host's signature goes with the body: kept only while the delivery is pending. */
+const UNSIGNED = "signature = NULL, signature_secret = NULL";
 
 export class SqliteStore implements DeliveryStore {
   private readonly db: Database.Database;
@@ -113,13 +115,14 @@ export class SqliteStore implements DeliveryStore {
       ),
       insert: db.prepare(
         `INSERT INTO deliveries (receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at,
-           window_start, next_attempt_at, state, claim_id, claimed_by, lease_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+           window_start, next_attempt_at, state, claim_id, claimed_by, lease_until, signature, signature_secret)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
       ),
       revive: db.prepare(
         `UPDATE deliveries SET state = 'pending', event = ?, hook_id = COALESCE(NULLIF(?, ''), hook_id),
            headers = ?, body = ?, received_at = ?, window_start = ?, next_attempt_at = ?, attempts = 0,
-           dead_reason = NULL, dead_at = NULL, settled_at = NULL, claim_id = ?, claimed_by = ?, lease_until = ?
+           dead_reason = NULL, dead_at = NULL, settled_at = NULL, claim_id = ?, claimed_by = ?, lease_until = ?,
+           signature = ?, signature_secret = ?
          WHERE id = ? AND state = 'dead'`,
       ),
       // Ids first, then whole rows: bodies are read only for what is taken. Free rows and ended
@@ -149,7 +152,7 @@ export class SqliteStore implements DeliveryStore {
       // The body goes (Sourcegraph has it); the record of its answer stays for the dedupe window.
       complete: settle.prepare(
         `UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
-           last_attempt_at = ?, settled_at = ?, headers = NULL, body = NULL, ${FREE}
+           last_attempt_at = ?, settled_at = ?, headers = NULL, body = NULL, ${UNSIGNED}, ${FREE}
          WHERE ${HELD}`,
       ),
       retry: settle.prepare(
@@ -159,7 +162,7 @@ export class SqliteStore implements DeliveryStore {
       ),
       dead: settle.prepare(
         `UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?,
-           last_attempt_at = ?, dead_reason = ?, dead_at = ?, settled_at = ?, ${FREE}
+           last_attempt_at = ?, dead_reason = ?, dead_at = ?, settled_at = ?, ${UNSIGNED}, ${FREE}
          WHERE ${HELD}`,
       ),
       // The first free row in due order, and the first lease of another owner to end; a claim
@@ -199,6 +202,7 @@ export class SqliteStore implements DeliveryStore {
       const headers = JSON.stringify(d.headers);
       // The lease runs from reception, on the caller's clock.
       const claim = [randomUUID(), lease.owner, d.receivedAt + lease.ms] as const;
+      const signature = [d.signature?.value ?? null, d.signature?.secret ?? null] as const;
       if (d.deliveryId !== undefined) {
         const found = this.stmts.findKey.get(d.receiverUuid, d.deliveryId, hook, hook) as
           | { id: number; state: string }
@@ -207,7 +211,18 @@ export class SqliteStore implements DeliveryStore {
           // The code host sent it again (an operator fixed the cause and redelivered): the bytes
           // just verified replace the old ones, and the retry window starts again.
           const t = d.receivedAt;
-          this.stmts.revive.run(d.event, hook, headers, blob(d.body), t, t, t, ...claim, found.id);
+          this.stmts.revive.run(
+            d.event,
+            hook,
+            headers,
+            blob(d.body),
+            t,
+            t,
+            t,
+            ...claim,
+            ...signature,
+            found.id,
+          );
           return { id: found.id, duplicate: false, revived: true, claimId: claim[0] };
         }
         if (found) return { id: found.id, duplicate: true, revived: false };
@@ -226,6 +241,7 @@ export class SqliteStore implements DeliveryStore {
         d.receivedAt,
         d.receivedAt,
         ...claim,
+        ...signature,
       );
       return { id: Number(info.lastInsertRowid), duplicate: false, revived: false, claimId: claim[0] };
     });

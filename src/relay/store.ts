@@ -29,6 +29,24 @@ export interface NewDelivery {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Uint8Array;
   readonly receivedAt: number;
+  /**
+   * The code host's own `sha256=` signature of the body, verified on arrival (GitHub and Bitbucket;
+   * never a GitLab token), kept while the delivery is pending so that it can be forwarded as it is
+   * instead of signed again. A store keeps it as given and drops it when the delivery is settled or
+   * dead-lettered.
+   */
+  readonly signature?: StoredSignature;
+}
+
+/** A verified signature header, and which secret made it (see SignatureReuse in the relay). */
+export interface StoredSignature {
+  /** The header's value, `sha256=<hex>`. */
+  readonly value: string;
+  /**
+   * A fingerprint of the secret that made it, keyed by the relay process that verified it: it
+   * reveals nothing of the secret, and matches nothing in another process.
+   */
+  readonly secret: string;
 }
 
 export interface StoredDelivery extends NewDelivery {

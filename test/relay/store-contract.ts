@@ -141,6 +141,37 @@ function describeQueue(name: string, factory: StoreFactory): void {
       expect(await s.counts()).toEqual({ pending: 0, dead: 1 });
     });
 
+    it("keeps a delivery's signature while it is pending (claimed, retried), drops it when settled or dead, and takes a revival's", async () => {
+      const { store: s } = await open();
+      const signed = (n: string, value = `sha256=${n}`) =>
+        delivery({ deliveryId: n, body: body(n), signature: { value, secret: `fingerprint-${n}` } });
+      const plain = await s.add(delivery({ deliveryId: "plain" }), LEASE_A);
+      const retried = await s.add(signed("r"), LEASE_A);
+      const done = await s.add(signed("d"), LEASE_A);
+      const dead = await s.add(signed("x"), LEASE_A);
+      await s.release([claimOf(plain)]);
+      await s.retryLater(claimOf(retried), 1500, { status: 502 }, 1200);
+      const claimed = await s.claim(2000, 10, LEASE_A);
+      expect(claimed.map((d) => d.deliveryId)).toEqual(["plain", "r"]);
+      expect(claimed[0]).not.toHaveProperty("signature");
+      expect(claimed[1]!.signature).toEqual({ value: "sha256=r", secret: "fingerprint-r" });
+
+      expect(await s.complete(claimOf(done), "delivered", { status: 200 }, 2100)).toBe(true);
+      expect(await s.deadLetter(claimOf(dead), "rejected", { status: 403 }, 2200)).toBe(true);
+      expect(await s.listDead()).toEqual([expect.not.objectContaining({ signature: expect.anything() })]);
+      // A replayed dead letter comes back without one; a redelivery brings its own.
+      expect(await s.replay("all", 3000)).toBe(1);
+      const [replayed] = await s.claim(3000, 10, LEASE_B);
+      expect(replayed).toMatchObject({ id: dead.id });
+      expect(replayed).not.toHaveProperty("signature");
+      await s.deadLetter(replayed!, "rejected", { status: 403 }, 3100);
+      const revived = await s.add(signed("x", "sha256=again"), LEASE_A);
+      expect(revived).toMatchObject({ id: dead.id, revived: true });
+      await s.release([claimOf(revived)]);
+      const [again] = await s.claim(4000, 10, LEASE_A);
+      expect(again!.signature).toEqual({ value: "sha256=again", secret: "fingerprint-x" });
+    });
+
     it("replay puts dead letters back free and due now, with a fresh window, and ignores ids it does not hold", async () => {
       const { store: s } = await open();
       const added = await s.add(delivery({ deliveryId: "r", body: body("replayed") }), LEASE_A);

@@ -38,12 +38,12 @@ function insertSql(n: Names): string {
   const revive = `state = 'pending', event = i.event, headers = i.headers::json, body = i.body,
     received_at = i.received_at, window_start = i.received_at, next_attempt_at = i.received_at, attempts = 0,
     dead_reason = NULL, dead_at = NULL, settled_at = NULL, claim_id = i.claim_id, claimed_by = i.claimed_by,
-    lease_until = i.lease_until`;
+    lease_until = i.lease_until, signature = i.signature, signature_secret = i.signature_secret`;
   return `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],
-      $8::bigint[], $9::uuid[], $10::text[], $11::bigint[]) WITH ORDINALITY
+      $8::bigint[], $9::uuid[], $10::text[], $11::bigint[], $12::text[], $13::text[]) WITH ORDINALITY
       AS t(receiver_uuid, kind, event, delivery_id, hook_id, headers, body, received_at, claim_id, claimed_by,
-        lease_until, ord)
+        lease_until, signature, signature_secret, ord)
   ),
   match AS (
     SELECT DISTINCT ON (i.ord) i.ord, d.id, d.state
@@ -64,9 +64,11 @@ function insertSql(n: Names): string {
   ),
   inserted AS (
     INSERT INTO ${n.deliveries} AS d (receiver_uuid, kind, event, delivery_id, hook_id, headers, body,
-      received_at, window_start, next_attempt_at, state, claim_id, claimed_by, lease_until)
+      received_at, window_start, next_attempt_at, state, claim_id, claimed_by, lease_until, signature,
+      signature_secret)
     SELECT receiver_uuid, kind, event, delivery_id, hook_id, headers::json, body,
-      received_at, received_at, received_at, 'pending', claim_id, claimed_by, lease_until
+      received_at, received_at, received_at, 'pending', claim_id, claimed_by, lease_until, signature,
+      signature_secret
     FROM input i WHERE NOT EXISTS (SELECT 1 FROM match m WHERE m.ord = i.ord)
     ORDER BY i.ord
     ON CONFLICT (receiver_uuid, delivery_id, hook_id) WHERE delivery_id IS NOT NULL
@@ -74,7 +76,8 @@ function insertSql(n: Names): string {
       received_at = excluded.received_at, window_start = excluded.window_start,
       next_attempt_at = excluded.next_attempt_at, attempts = 0, dead_reason = NULL, dead_at = NULL,
       settled_at = NULL, claim_id = excluded.claim_id, claimed_by = excluded.claimed_by,
-      lease_until = excluded.lease_until
+      lease_until = excluded.lease_until, signature = excluded.signature,
+      signature_secret = excluded.signature_secret
     WHERE d.state = 'dead'
     RETURNING id, claim_id, (xmax = 0) AS inserted
   )
@@ -108,6 +111,8 @@ async function insertOnce(query: Query, n: Names, items: readonly AddRequest[]):
     claimIds,
     column((r) => r.lease.owner),
     column((r) => r.delivery.receivedAt + r.lease.ms),
+    column((r) => r.delivery.signature?.value ?? null),
+    column((r) => r.delivery.signature?.secret ?? null),
   ]);
   const stored = new Map(rows.flatMap((r) => (r.claim_id !== null ? [[r.claim_id, r] as const] : [])));
   const matched = new Map(rows.flatMap((r) => (r.ord !== null ? [[r.ord - 1, r.id] as const] : [])));

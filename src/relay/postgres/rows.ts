@@ -13,7 +13,8 @@ import type {
 
 /** The columns of a pending or dead row that the interface returns (headers and body included). */
 export const DELIVERY_COLUMNS = `id, receiver_uuid, kind, event, delivery_id, hook_id, headers, body,
-  received_at, window_start, attempts, next_attempt_at, last_status, last_error, dead_reason, dead_at`;
+  received_at, window_start, attempts, next_attempt_at, last_status, last_error, dead_reason, dead_at,
+  signature, signature_secret`;
 
 export interface DeliveryRow {
   id: number;
@@ -32,6 +33,8 @@ export interface DeliveryRow {
   last_error: string | null;
   dead_reason: string | null;
   dead_at: number | null;
+  signature: string | null;
+  signature_secret: string | null;
 }
 
 export function toDelivery(r: DeliveryRow): StoredDelivery {
@@ -47,6 +50,9 @@ export function toDelivery(r: DeliveryRow): StoredDelivery {
     receivedAt: r.received_at,
     windowStart: r.window_start,
     attempts: r.attempts,
+    ...(r.signature !== null && r.signature_secret !== null
+      ? { signature: { value: r.signature, secret: r.signature_secret } }
+      : {}),
   };
 }
 

@@ -16,7 +16,9 @@ export const SCHEMA_VERSION = 1;
  * the relays' clocks, as the store interface gives them. `headers` is json, not jsonb: the text is
  * kept as written (key order included). `imported` lists every row of a SQLite data directory
  * that a copy has handled (copied, or skipped because its key was here already), so running the
- * copy again copies nothing twice, even after the copies were settled and pruned here.
+ * copy again copies nothing twice, even after the copies were settled and pruned here. A pending row
+ * may keep the code host's verified signature with a fingerprint of the secret that made it
+ * (`signature`, `signature_secret`: both or neither), dropped when it is settled or dead-lettered.
  */
 const TO_1 = (n: Names) => `
 CREATE TABLE ${n.deliveries} (
@@ -42,7 +44,10 @@ CREATE TABLE ${n.deliveries} (
   claim_id uuid,
   claimed_by text,
   lease_until bigint,
+  signature text,
+  signature_secret text,
   CHECK ((body IS NULL) = (state IN ('delivered', 'ignored')) AND (headers IS NULL) = (body IS NULL)),
+  CHECK ((signature IS NULL) = (signature_secret IS NULL) AND (signature IS NULL OR state = 'pending')),
   CHECK (claim_id IS NULL OR state = 'pending'),
   CHECK ((claim_id IS NULL) = (lease_until IS NULL))
 );

@@ -38,6 +38,8 @@ function settleSql(n: Names): string {
     dead_at = CASE WHEN s.action = 'dead' THEN s.now END,
     headers = CASE WHEN s.action IN ('delivered', 'ignored') THEN NULL ELSE d.headers END,
     body = CASE WHEN s.action IN ('delivered', 'ignored') THEN NULL ELSE d.body END,
+    signature = CASE WHEN s.action = 'retry' THEN d.signature END,
+    signature_secret = CASE WHEN s.action = 'retry' THEN d.signature_secret END,
     claim_id = NULL, claimed_by = NULL, lease_until = NULL
   FROM s
   WHERE d.id = s.id AND d.claim_id = s.claim_id AND d.state = 'pending'
