@@ -6,7 +6,8 @@
 // mid-load. Then the load stops, the relays drain, and the drill counts what became of every
 // delivery ID it sent.
 //
-//   npm run build && node bench/drill-postgres.mjs   (DRILL_RATE=100 deliveries a second by default)
+//   npm run build && node bench/drill-postgres.mjs   (DRILL_RATE=100 deliveries a second by default;
+//                                                    DRILL_KEEP=<dir> keeps the logs of a run that passed)
 //
 // The stand-in listens on one port per relay and records which port each forwarding request came
 // in on, and when: that is how it tells the relays apart without asking anything of them. It answers
@@ -28,7 +29,7 @@
 // bench/postgres-repeats.mjs for how each repeat is explained.
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
@@ -505,5 +506,7 @@ const { ok } = reportDrill({
   loadEpoch,
   timeline,
 });
+// DRILL_KEEP=<dir>: a copy of the relays' logs and the stand-in's report, to look into a run that passed.
+if (process.env.DRILL_KEEP) cpSync(dir, process.env.DRILL_KEEP, { recursive: true });
 scope.finish(ok);
 process.exit(ok ? 0 : 1);

@@ -105,7 +105,7 @@ export function reportDrill(run) {
     ],
     [
       (byCause.unexplained ?? 0) === 0,
-      `every repeat explained by a kill, a cut connection, PostgreSQL's restart or a lease expiry: ${byCause.unexplained ?? 0} unexplained`,
+      `every repeat explained by a kill, a cut connection, PostgreSQL's restart, a deadlock or a lease expiry: ${byCause.unexplained ?? 0} unexplained`,
     ],
     [
       pgReadiness.length > 0 && pgReadiness.every((r) => r.saw503),
@@ -164,6 +164,12 @@ export function reportDrill(run) {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
   const secondsIn = (ms) => ((ms - loadEpoch) / 1000).toFixed(1);
+  /** How many, and the seconds of the load they fell in (each second once). */
+  const when = (times) => {
+    if (times.length === 0) return "0";
+    const seconds = [...new Set(times.map((t) => Math.floor((t - loadEpoch) / 1000)))].sort((x, y) => x - y);
+    return `${times.length} (t=${seconds.slice(0, 6).join(",")}${seconds.length > 6 ? ",…" : ""})`;
+  };
   console.log(
     `\nPostgreSQL fault drill: ${rate} deliveries/s over ${relays} relays for ${loadSeconds} s, one PostgreSQL ${postgresVersion} (fsync=on), --lease ${lease};` +
       `\nreceiver 30% 5xx and ${outageSeconds} s refused; two relays kill -9; PostgreSQL restarted (fast)\n`,
@@ -209,7 +215,13 @@ export function reportDrill(run) {
   row(
     "claims the relays logged as lost",
     claimLogs.counts.lease,
-    `settlements that failed: ${claimLogs.counts.settle}, renewals that failed: ${claimLogs.counts.renewFailed}`,
+    [
+      `at a heartbeat ${when(claimLogs.times.heartbeat)}`,
+      `when settling ${when(claimLogs.times.settledLate)}`,
+      `settlements that failed ${when(claimLogs.times.settle)}`,
+      `settlements refused as deadlocks ${when(claimLogs.times.deadlock)}`,
+      `renewals that failed ${when(claimLogs.times.renewFailed)}`,
+    ].join("; "),
   );
   row("still pending after the drain", queuedAtEnd, `rows still claimed: ${claimedAtEnd}`);
   row(

@@ -11,6 +11,8 @@ export const CAUSES = {
   lease: "its claim's lease ended before the relay settled it (the relay logged it)",
   settle:
     "the relay could not write its settlement while PostgreSQL was away (logged); sent again once its lease ended",
+  deadlock:
+    "PostgreSQL refused the relay's settlement with a deadlock (logged); sent again once its lease ended",
   kill: "its relay was killed with SIGKILL after Sourcegraph answered, before its settlement committed; sent again once its lease ended",
   outage: "the stand-in went down as it answered: the relay saw a cut connection and retried",
   postgres:
@@ -68,6 +70,7 @@ export function readRepeats({ forwards, latencyMs, kills, downs, postgres, logge
     const causes = said(id, first, again);
     if (causes.includes("lease")) return "lease";
     if (causes.includes("settle")) return "settle";
+    if (causes.includes("deadlock")) return "deadlock";
     if (kills.some((k) => k.slot === first.slot && k.at >= first.at - 1000 && k.at <= again.at)) {
       return "kill";
     }
@@ -80,13 +83,15 @@ export function readRepeats({ forwards, latencyMs, kills, downs, postgres, logge
 /**
  * What the relays' logs (pino JSON lines, one text per relay slot, in slot order) say about claims:
  * deliveryId → [{ cause, slot, at }], where cause is "lease" (a claim that ended before it was
- * settled, or was lost at a heartbeat) or "settle" (a forward whose settlement failed), and `at`
- * the line's time. The heartbeat's and the failure's lines name the row's `id`: `rowToDelivery`
+ * settled, or was lost at a heartbeat), "settle" (a forward whose settlement failed, PostgreSQL
+ * away) or "deadlock" (one PostgreSQL refused as a deadlock), and `at` the line's time. The heartbeat's and the failure's lines name the row's `id`: `rowToDelivery`
  * maps those to delivery IDs.
  */
 export function readClaimLogs(texts, rowToDelivery) {
   const logged = new Map();
-  const counts = { lease: 0, settle: 0, renewFailed: 0 };
+  const counts = { lease: 0, settle: 0, deadlock: 0, renewFailed: 0 };
+  /** When each kind was logged (ms since the epoch), for the report to say when claims were lost. */
+  const times = { heartbeat: [], settledLate: [], settle: [], deadlock: [], renewFailed: [] };
   texts.forEach((text, slot) => {
     const note = (deliveryId, cause, at) => {
       if (!deliveryId) return;
@@ -104,17 +109,22 @@ export function readClaimLogs(texts, rowToDelivery) {
       const msg = String(entry.msg ?? "");
       if (msg.startsWith("the delivery's claim ended before it was settled")) {
         counts.lease++;
+        times.settledLate.push(entry.time);
         note(entry.deliveryId, "lease", entry.time);
       } else if (msg.startsWith("lost the claim on a delivery")) {
         counts.lease++;
+        times.heartbeat.push(entry.time);
         note(rowToDelivery.get(String(entry.id)), "lease", entry.time);
       } else if (msg.startsWith("forwarding failed unexpectedly")) {
-        counts.settle++;
-        note(rowToDelivery.get(String(entry.id)), "settle", entry.time);
+        const deadlock = /deadlock detected/.test(String(entry.err?.message ?? ""));
+        counts[deadlock ? "deadlock" : "settle"]++;
+        times[deadlock ? "deadlock" : "settle"].push(entry.time);
+        note(rowToDelivery.get(String(entry.id)), deadlock ? "deadlock" : "settle", entry.time);
       } else if (msg.startsWith("renewing the relay's claims failed")) {
         counts.renewFailed++;
+        times.renewFailed.push(entry.time);
       }
     }
   });
-  return { logged, counts };
+  return { logged, counts, times };
 }
