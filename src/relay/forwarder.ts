@@ -8,11 +8,12 @@
 // It renews every claim it holds (in flight and waiting in memory) each heartbeat, drops those the
 // store reports lost, and gives back (releases) what it cannot hold and what it holds at shutdown.
 import type { Logger } from "pino";
-import { Agent, request } from "undici";
-import { backoffDelay, excerpt, retryAfterMs } from "../../providers/http";
+import { Agent } from "undici";
+import { backoffDelay, excerpt } from "../../providers/http";
 import { signatureHeaders } from "../ingest";
 import { classify, type Outcome } from "./classify";
 import { RELAY_DEFAULTS } from "./defaults";
+import { SourcegraphReceiverUrl } from "./forward-request";
 import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
 import type { SignatureReuse } from "./signature-reuse";
@@ -49,9 +50,6 @@ export interface ForwarderOptions {
  */
 const MAX_WAITING = 1024;
 
-/** The most of Sourcegraph's answer read into memory: enough to classify it and to redact it whole. */
-const ANSWER_CHARS = 4096;
-
 export class Forwarder {
   private readonly inflight = new Map<number, Promise<void>>();
   /** Handed over by the endpoint, forwarded before anything claimed from the store. */
@@ -65,11 +63,11 @@ export class Forwarder {
   private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = true;
-  private readonly base: string;
+  private readonly sourcegraph: SourcegraphReceiverUrl;
 
   constructor(private readonly o: ForwarderOptions) {
     this.agent = new Agent({ connections: Math.max(4, o.concurrency), keepAliveTimeout: 10_000 });
-    this.base = o.forwardTo.replace(/\/+$/, "");
+    this.sourcegraph = new SourcegraphReceiverUrl(o.forwardTo, this.agent, o.timeoutMs);
   }
 
   start(): void {
@@ -283,13 +281,6 @@ export class Forwarder {
     // Its claim was lost at a heartbeat before its turn came.
     if (!this.held.has(d.id)) return;
     const receiver = this.o.receiver(d.receiverUuid);
-    const log = {
-      id: d.id,
-      receiver: d.receiverUuid,
-      kind: d.kind,
-      event: d.event,
-      deliveryId: d.deliveryId,
-    };
     if (!receiver) {
       // Removed from the receivers while the delivery waited: without its secret the delivery
       // would go out unsigned. It waits for the operator (`dlq replay --to-receiver`).
@@ -304,7 +295,7 @@ export class Forwarder {
       if (!moved) return;
       metrics.deadLettered.inc({ reason: "unknown_receiver" });
       logger.warn(
-        { ...log, reason: "unknown_receiver" },
+        { ...logFields(d), reason: "unknown_receiver" },
         "the delivery's receiver is no longer among the relay's receivers: moved to the dead-letter store, not forwarded (dlq replay --to-receiver sends it to another receiver)",
       );
       return;
@@ -314,39 +305,17 @@ export class Forwarder {
       ? { ...d.headers, [reused.name]: reused.value }
       : { ...d.headers, ...signatureHeaders(d.kind, d.body, receiver.secrets[0]) };
     const started = performance.now();
-    let status: number | undefined;
-    let text = "";
-    let retryAfter: number | undefined;
-    let error: string | undefined;
-    try {
-      const res = await request(`${this.base}/.api/webhooks/${d.receiverUuid}`, {
-        method: "POST",
-        headers,
-        body: Buffer.from(d.body.buffer, d.body.byteOffset, d.body.byteLength),
-        dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
-      status = res.statusCode;
-      // Only Sourcegraph's short messages matter; never keep a long body. More than is stored is
-      // kept until it is redacted, so that a secret echoed across the cut is still recognised.
-      text = (await res.body.text()).slice(0, ANSWER_CHARS);
-      const h: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h[k] = v;
-      retryAfter = retryAfterMs(h);
-    } catch (err) {
-      const e = err as { code?: string; name?: string; cause?: { code?: string } };
-      error =
-        e.name === "TimeoutError"
-          ? `timed out after ${this.o.timeoutMs} ms`
-          : (e.code ?? e.cause?.code ?? e.name ?? "network error");
-    }
+    const { status, text, retryAfterMs, error } = await this.sourcegraph.send(
+      d.receiverUuid,
+      headers,
+      d.body,
+    );
     const seconds = (performance.now() - started) / 1000;
     // A request undici refuses to send (an invalid header value) will never succeed.
-    const invalid = error === "UND_ERR_INVALID_ARG";
     const outcome: Outcome =
       status !== undefined
         ? classify(d.kind, status, text)
-        : invalid
+        : error === "UND_ERR_INVALID_ARG"
           ? { kind: "dead", reason: "rejected" }
           : { kind: "retry" };
     metrics.forwardDuration.observe({ result: outcome.kind }, seconds);
@@ -354,32 +323,44 @@ export class Forwarder {
       ...(status !== undefined ? { status } : {}),
       // The answer may echo the request (a proxy's debug page): the receiver's secrets, GitLab's
       // token among them, never reach the store or `dlq list`.
-      ...(error || text ? { error: error ?? excerpt(text, receiver?.secrets ?? [], 200) } : {}),
+      ...(error || text ? { error: error ?? excerpt(text, receiver.secrets, 200) } : {}),
     };
 
     switch (outcome.kind) {
       case "forwarded":
         await this.settle(d, (claim) => store.complete(claim, "delivered", result, Date.now()));
         metrics.forwarded.inc({ kind: d.kind });
-        logger.info({ ...log, status, ms: Math.round(seconds * 1000) }, "forwarded");
+        // The one line a delivery gets at info: written whole, without spreading a shared object.
+        logger.info(
+          {
+            id: d.id,
+            receiver: d.receiverUuid,
+            kind: d.kind,
+            event: d.event,
+            deliveryId: d.deliveryId,
+            status,
+            ms: Math.round(seconds * 1000),
+          },
+          "forwarded",
+        );
         return;
       case "ignored":
         await this.settle(d, (claim) => store.complete(claim, "ignored", result, Date.now()));
         metrics.ignored.inc({ kind: d.kind });
-        logger.info({ ...log, status }, "Sourcegraph does not handle this event; ignored");
+        logger.info({ ...logFields(d), status }, "Sourcegraph does not handle this event; ignored");
         return;
       case "dead":
         if (!(await this.settle(d, (claim) => store.deadLetter(claim, outcome.reason, result, Date.now()))))
           return;
         metrics.deadLettered.inc({ reason: outcome.reason });
-        logger.warn({ ...log, status, reason: outcome.reason }, "moved to the dead-letter store");
+        logger.warn({ ...logFields(d), status, reason: outcome.reason }, "moved to the dead-letter store");
         return;
       case "retry": {
         const now = Date.now();
         const wait = Math.min(
           this.o.retryMaxDelayMs,
           Math.max(
-            retryAfter ?? 0,
+            retryAfterMs ?? 0,
             backoffDelay(d.attempts, {
               attempts: Infinity,
               baseMs: this.o.retryBaseMs,
@@ -391,7 +372,7 @@ export class Forwarder {
           if (!(await this.settle(d, (claim) => store.deadLetter(claim, "expired", result, now)))) return;
           metrics.deadLettered.inc({ reason: "expired" });
           logger.warn(
-            { ...log, status, error, attempts: d.attempts + 1 },
+            { ...logFields(d), status, error, attempts: d.attempts + 1 },
             "retries exhausted; moved to the dead-letter store",
           );
           return;
@@ -399,7 +380,7 @@ export class Forwarder {
         await this.settle(d, (claim) => store.retryLater(claim, now + wait, result, now));
         metrics.retried.inc({ kind: d.kind });
         logger.warn(
-          { ...log, status, error, attempts: d.attempts + 1, retryInMs: wait },
+          { ...logFields(d), status, error, attempts: d.attempts + 1, retryInMs: wait },
           "forwarding failed; will retry",
         );
         this.arm(Math.min(wait, this.o.pollMs ?? RELAY_DEFAULTS.poll.ms));
@@ -458,5 +439,14 @@ export class Forwarder {
     }
   }
 }
+
+/** What every line about a delivery says of it. */
+const logFields = (d: ClaimedDelivery) => ({
+  id: d.id,
+  receiver: d.receiverUuid,
+  kind: d.kind,
+  event: d.event,
+  deliveryId: d.deliveryId,
+});
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)).unref());

@@ -231,6 +231,40 @@ describe("relay: failures of Sourcegraph", () => {
 });
 
 describe("relay: bounded retries", () => {
+  it("an answer slower than --forward-timeout is retried, recorded as a timeout, then delivered", async () => {
+    const sg = await startReceiverFake([{ uuid: ids.GITHUB, codeHostKind: "GITHUB", secret: "s" }]);
+    sg.inject({ kind: "latency", ms: 2000, times: 1 });
+    const r = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: sg.url,
+      receivers: { list: [{ uuid: ids.GITHUB, codeHostKind: "GITHUB", secrets: ["s"] }] },
+      dataDir: tempDir(),
+      retryBaseMs: 5,
+      retryMaxDelayMs: 20,
+      forwardTimeoutMs: 200,
+      shutdownGraceMs: 100,
+      logger: captureLogger().logger,
+    });
+    try {
+      const b = Buffer.from("{}");
+      const headers = {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": sha("sha256", "s", b),
+      };
+      expect((await post(`${r.url}/.api/webhooks/${ids.GITHUB}`, headers, b)).status).toBe(202);
+      await waitFor(async () => (await r.store.counts()).pending === 0, 10_000, "delivery");
+      const [record] = await r.store.records({}, 1);
+      expect(record).toMatchObject({ state: "delivered", attempts: 2, lastStatus: 200 });
+      const retried = await r.metrics.registry.getSingleMetricAsString("sg_webhooks_relay_retried_total");
+      expect(retried).toMatch(/sg_webhooks_relay_retried_total\{kind="GITHUB"\} 1/);
+      expect(sg.accepted.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await r.close();
+      await sg.close();
+    }
+  });
+
   it("a delivery failing past --max-age is dead-lettered as expired", async () => {
     const sg = await startReceiverFake([{ uuid: ids.GITHUB, codeHostKind: "GITHUB", secret: "s" }]);
     sg.outage = 502;
