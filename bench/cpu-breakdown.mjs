@@ -49,7 +49,15 @@ const OURS_RECEIVE = relay(
   "intake-limits",
 );
 const OURS_VERIFY = relay("receive", "repeated-headers", "receivers", "weak-secrets");
-const OURS_STORE = relay("threaded-store", "store-target", "sqlite-store", "sqlite-rows", "postgres/[\\w-]+");
+const OURS_STORE = relay(
+  "threaded-store",
+  "store-target",
+  "store-worker",
+  "tick-batch",
+  "sqlite-store",
+  "sqlite-rows",
+  "postgres/[\\w-]+",
+);
 const OURS_FORWARD = relay("forwarder", "classify");
 const INGEST = /\/dist\/src\/ingest\//;
 const UNDICI = /\/node_modules\/undici\/|^node:internal\/deps\/undici\//;
