@@ -163,10 +163,19 @@ export async function acceptDelivery(
     return { status: 202, message: "already accepted" };
   }
   metrics.accepted.inc({ kind });
-  logger.info(
-    { id: result.id, receiver: receiver.uuid, kind, event: verdict.event, deliveryId: id },
-    result.revived ? "accepted: a redelivery of a dead letter, which is queued again" : "accepted",
-  );
+  // At info a delivery gets one line, when Sourcegraph's answer settles it ("forwarded"); a line here
+  // too cost about as much as the rest of the endpoint's bookkeeping. A revival is rarer, and news.
+  if (result.revived) {
+    logger.info(
+      { id: result.id, receiver: receiver.uuid, kind, event: verdict.event, deliveryId: id },
+      "accepted: a redelivery of a dead letter, which is queued again",
+    );
+  } else if (logger.isLevelEnabled("debug")) {
+    logger.debug(
+      { id: result.id, receiver: receiver.uuid, kind, event: verdict.event, deliveryId: id },
+      "accepted",
+    );
+  }
   // Without a claim (a store that took it free), the forwarder's query finds it instead.
   if (result.claimId !== undefined) {
     deps.stored({
