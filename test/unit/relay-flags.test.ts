@@ -35,6 +35,7 @@ describe("RELAY_DEFAULTS", () => {
       concurrency: String(d.concurrency),
       dedupeWindow: d.dedupeWindow.text,
       shutdownGrace: d.shutdownGrace.text,
+      lease: d.lease.text,
       logLevel: d.logLevel,
     });
   });
@@ -47,6 +48,7 @@ describe("RELAY_DEFAULTS", () => {
       [
         "dedupeWindow",
         "forwardTimeout",
+        "lease",
         "maxAge",
         "poll",
         "pruneInterval",
