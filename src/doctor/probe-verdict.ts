@@ -91,7 +91,7 @@ function byLog(at: Subject, e: ProbeEvidence, through: string): Check {
       at,
       "probe",
       "logging_off",
-      `${through}, but Sourcegraph logged nothing for this receiver within ${e.waitedSeconds} s: its webhook logging is probably off${e.relayed && e.relayRecord === "unread" ? " (or the relay has not forwarded it: pass --relay-data-dir to tell)" : ""}`,
+      `${through}, but Sourcegraph logged nothing for this receiver within ${e.waitedSeconds} s: its webhook logging is probably off${e.relayed && e.relayRecord === "unread" ? " (or the relay has not forwarded it: pass --relay-data-dir or --database-url to tell)" : ""}`,
       'turn Sourcegraph\'s webhook logging on (site configuration: "webhook.logging": {"enabled": true}; it is off by default when an encryption key is set) to let doctor confirm deliveries',
     );
   }
@@ -128,7 +128,7 @@ export function judgeProbe(at: Subject, e: ProbeEvidence): Check {
       "probe",
       "probe_not_delivered",
       `${accepted}, but the relay's store has no record of it`,
-      "pass the data directory of the relay behind this URL as --relay-data-dir",
+      "pass the data directory of the relay behind this URL as --relay-data-dir (or its database as --database-url)",
     );
   }
   if (record.state === "pending") {

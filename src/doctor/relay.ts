@@ -82,7 +82,7 @@ export async function checkRelayHistory(
       at,
       "history",
       "the relay's records were not read",
-      `pass ${RELAY_FLAG} with the relay's data directory to read what Sourcegraph answered it`,
+      `pass ${RELAY_FLAG} with the relay's data directory (or --database-url for relays on PostgreSQL) to read what Sourcegraph answered it`,
     );
   }
   const dead = await records.records({ receiverUuid, since, states: ["dead", "expired"] }, 1000);
@@ -100,6 +100,6 @@ export async function checkRelayHistory(
     "history",
     "recent_failures",
     `the relay dead-lettered ${dead.length} deliveries for this receiver since ${new Date(since).toISOString()} (${list})`,
-    `fix what the other checks report, then run sg-webhooks redeliver (the code host sends them again and the relay revives them) or sg-webhooks dlq replay --data-dir <dir> --receiver ${receiverUuid}`,
+    `fix what the other checks report, then run sg-webhooks redeliver (the code host sends them again and the relay revives them) or sg-webhooks dlq replay (--data-dir <dir> | --database-url <url>) --receiver ${receiverUuid}`,
   );
 }

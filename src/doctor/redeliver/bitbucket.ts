@@ -40,7 +40,7 @@ export async function redeliverBitbucket(ctx: RedeliverContext): Promise<Action[
       ...base,
       outcome: "manual",
       message: `the relay holds ${dead.length} dead letter(s) for this receiver (${refused.length} refused by Sourcegraph, ${dead.length - refused.length} expired), and ${host} cannot send them again`,
-      fix: `${refused.length > 0 ? `${refused[0]!.fix}; then ` : ""}replay them from the relay: sg-webhooks dlq replay --data-dir <dir> --receiver ${uuid}`,
+      fix: `${refused.length > 0 ? `${refused[0]!.fix}; then ` : ""}replay them from the relay: sg-webhooks dlq replay (--data-dir <dir> | --database-url <url>) --receiver ${uuid}`,
     },
   ];
 }

@@ -44,7 +44,7 @@ export async function relayDeadLetters(ctx: RedeliverContext, kind: string): Pro
         : "deliveries go through a relay, which answered the code host 202: only the relay's records say what Sourcegraph never took",
       fix: ctx.relayRecords
         ? "run sg-webhooks doctor to see why"
-        : `pass ${RELAY_FLAG} with the relay's data directory`,
+        : `pass ${RELAY_FLAG} with the relay's data directory (or --database-url for relays on PostgreSQL)`,
     };
   }
   const records = await ctx.relayRecords.records(

@@ -142,7 +142,7 @@ export async function redeliverGitHub(ctx: RedeliverContext): Promise<Action[]> 
           undefined,
           "too_old",
           `${unmatched.length} dead letter(s) of this hook are no longer listed by GitHub`,
-          "replay them from the relay: sg-webhooks dlq replay --data-dir <dir> --receiver <uuid>",
+          "replay them from the relay: sg-webhooks dlq replay (--data-dir <dir> | --database-url <url>) --receiver <uuid>",
         ),
       );
     }

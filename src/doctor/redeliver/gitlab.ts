@@ -127,7 +127,7 @@ export async function redeliverGitLab(ctx: RedeliverContext): Promise<Action[]> 
           undefined,
           "too_old",
           `${unmatched} dead letter(s) are not among this hook's events of the last 7 days`,
-          "replay them from the relay: sg-webhooks dlq replay --data-dir <dir> --receiver <uuid>",
+          "replay them from the relay: sg-webhooks dlq replay (--data-dir <dir> | --database-url <url>) --receiver <uuid>",
         ),
       );
     }
