@@ -45,6 +45,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // An unparsable URL: Node's error holds the whole URL in `input`.
     throw storeError(err, "reading the database URL", redact);
   }
+  // pg-pool listens for a client's errors only while it is idle, and `pool.query` only during its
+  // query: a client checked out with `pool.connect()` (a session, a migration) has no listener, and
+  // its 'error' event (a restart's 57P01, a cut socket) would end the process. Every client gets
+  // one for its life. Nothing is lost by ignoring it here: the query in flight rejects and its
+  // caller handles that, a later query on the broken client rejects too, and an idle client's
+  // error also reaches the pool's 'error' listener, which has the store probe the database.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   // Until the store has its own listener: an idle connection's error must not end the process.
   const early = () => {};
   pool.on("error", early);
