@@ -70,6 +70,14 @@ const ANSWER_IN_HTTP_SERVER = new Set([
   "_finish",
 ]);
 
+/**
+ * The peer, @octokit/webhooks (one bundled file): its stages told apart by function. Its
+ * getPayload decodes the body to text, which ours does while verifying: that stays verify.
+ */
+const OCTOKIT = /\/node_modules\/@octokit\//;
+const OCTOKIT_RECEIVE = new Set(["getPayloadFromRequestStream", "concatUint8Array"]);
+const OCTOKIT_ANSWER = new Set(["handleResponse"]);
+
 const isForward = (f) => OURS_FORWARD.test(f.url) || UNDICI.test(f.url) || f.url.startsWith("wasm://");
 
 /**
@@ -104,6 +112,11 @@ function frameStage(f, callers) {
     return "receive";
   }
   if (OURS_RECEIVE.test(f.url)) return "receive";
+  // The peer, measured the same way for comparison: reading the body, verifying and parsing, answering.
+  if (OCTOKIT.test(f.url)) {
+    if (OCTOKIT_RECEIVE.has(f.functionName)) return "receive";
+    return OCTOKIT_ANSWER.has(f.functionName) ? "answer" : "verify";
+  }
   return undefined;
 }
 

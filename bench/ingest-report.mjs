@@ -143,7 +143,7 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
     "until its backlog reached Sourcegraph's stand-in, per request answered in the measured load.",
   );
   lines.push("", ...breakdownLines("Full relay", breakdown.relay, profiled.relay));
-  lines.push("", ...breakdownLines("Ours, verify only", breakdown.verify, profiled.verify));
+  lines.push("", ...comparisonLines(breakdown, profiled));
   lines.push(
     "",
     "Other threads: V8's GC and compiler helpers, libuv's pool (the log's writes). Stage rules: bench/cpu-breakdown.mjs.",
@@ -198,4 +198,46 @@ function breakdownLines(title, b, profiled) {
     `  its own split: main ${us(profiled.threads.main)},${store ? ` store thread ${us(profiled.threads.store)},` : ""} other threads ${us(profiled.threads.otherThreads)} µs/req (sampling included).`,
   );
   return lines;
+}
+
+/** Ours verifying only against the peer, stage by stage: where the difference in CPU/req lies. */
+function comparisonLines(b, profiled) {
+  const us = (v) => v.toFixed(0);
+  const hot = (list) => list.map((t) => `${t.name} ${(t.share * 100).toFixed(0)}%`).join(", ");
+  const row = (stage, ours, peer, top = {}) => ({
+    stage,
+    ours: us(ours),
+    peer: us(peer),
+    diff: `${ours - peer >= 0 ? "+" : ""}${us(ours - peer)}`,
+    oursTop: top.ours ?? "",
+    peerTop: top.peer ?? "",
+  });
+  const rows = b.verify.rows.map((r, i) =>
+    row(r.stage, r.main, b.peer.rows[i].main, {
+      ours: hot(r.top.slice(0, 2)),
+      peer: hot(b.peer.rows[i].top.slice(0, 2)),
+    }),
+  );
+  rows.push(row("other threads", b.verify.otherThreads, b.peer.otherThreads));
+  rows.push(row("total", b.verify.total, b.peer.total));
+  return [
+    "Ours verifying only against the peer, CPU per request by stage (µs; measured as the full relay's main",
+    "thread is, each from a profile of its own):",
+    "",
+    table(
+      [
+        { key: "stage", title: "stage" },
+        { key: "ours", title: "ours", align: "right" },
+        { key: "peer", title: "peer", align: "right" },
+        { key: "diff", title: "ours - peer", align: "right" },
+        { key: "oursTop", title: "ours: most self time" },
+        { key: "peerTop", title: "peer: most self time" },
+      ],
+      rows,
+    ),
+    "",
+    `Logging and metrics on ours' main thread: ${us(b.verify.logging)} and ${us(b.verify.metrics)} µs/req.`,
+    `Profiles: ${profiled.verify.shares.busy} and ${profiled.peer.shares.busy} timely busy samples (${profiled.verify.shares.late} and ${profiled.peer.shares.late} late ones left out),`,
+    `  runs at ${Math.round(profiled.verify.rps)} and ${Math.round(profiled.peer.rps)} req/s.`,
+  ];
 }

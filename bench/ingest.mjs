@@ -9,8 +9,8 @@
 //   relay   ours as users run it: `sg-webhooks serve` on SQLite, forwarding to Sourcegraph's stand-in
 // The machine is shared, so each server runs once per round, in an order that rotates each round;
 // the report gives medians and ranges, and judges ratios of medians (bench/ingest-report.mjs). A
-// separate profiled run of the relay, and one of ours verifying only, split their CPU by stage
-// (bench/cpu-breakdown.mjs).
+// separate profiled run of the relay, of ours verifying only and of the peer splits their CPU by
+// stage (bench/cpu-breakdown.mjs).
 //   node bench/ingest.mjs   (after npm run build)
 //   BENCH_ROUNDS=3 BENCH_SECONDS=8 BENCH_WARMUP_SECONDS=2 BENCH_CONNECTIONS=64 BENCH_PROFILE_SECONDS=5
 import { spawn } from "node:child_process";
@@ -161,8 +161,8 @@ async function startServer(name, tag, extraEnv = {}) {
       portLine,
     );
   if (name === "limit") return { data, server: await script("limit.mjs") };
-  if (name === "peer") return { data, server: await script("peer.mjs") };
-  // Ours, so profiled the same way as the relay.
+  // Profiled the same way as the relay, to compare them stage by stage.
+  if (name === "peer") return { data, server: await script("peer.mjs", [], probe) };
   if (name === "verify") return { data, server: await script("verify-only.mjs", [], probe) };
   const sg = await startReceiver();
   if (name === "floor") return { data, sg, server: await script("floor.mjs", [sg.url]) };
@@ -342,7 +342,11 @@ try {
       );
     }
   }
-  profiled = { relay: await profiledRun("relay"), verify: await profiledRun("verify") };
+  profiled = {
+    relay: await profiledRun("relay"),
+    verify: await profiledRun("verify"),
+    peer: await profiledRun("peer"),
+  };
 } catch (err) {
   scope.abort("to measure", err);
 }
@@ -375,6 +379,7 @@ const threadMedians = (name) =>
 const split = {
   relay: breakdown(threadMedians("relay"), profiled.relay.shares),
   verify: breakdown(threadMedians("verify"), profiled.verify.shares),
+  peer: breakdown(threadMedians("peer"), profiled.peer.shares),
 };
 const targets = judge(summary, runs);
 const la = (l) => l.map((v) => v.toFixed(1)).join(" ");
