@@ -137,7 +137,11 @@ export function report({ header, runs, summary, breakdown, profiled, targets, mi
       `  Sourcegraph's stand-in used ${summary[n].sgCpuUs.median.toFixed(0)} µs CPU/req on top`,
     );
   }
+  const thread = (n, k) => median(runs[n].map((r) => r.threads[k])).toFixed(0);
+  const threads = (n) =>
+    `${n} ${thread(n, "main")}${n === "relay" ? ` + store ${thread(n, "store")}` : ""} / ${thread(n, "otherThreads")}`;
   lines.push(
+    `CPU/req by thread, main / other threads (median µs): ${names.map(threads).join(", ")}`,
     `load generator CPU/req (median): ${names.map((n) => `${n} ${summary[n].loadGenCpuUs.median.toFixed(0)} µs`).join(", ")}`,
     "CPU/req: user + system time of the server's process, all threads, from the start of the measured load",
     "until its backlog reached Sourcegraph's stand-in, per request answered in the measured load.",
@@ -187,7 +191,8 @@ function breakdownLines(title, b, profiled) {
   ];
   if (store) {
     lines.push(
-      `Store thread, most self time: ${hot(profiled.store.self)};`,
+      `Store thread (its profile counts wall time: SQLite's run includes waiting for the disk's sync),`,
+      `  most self time: ${hot(profiled.store.self)};`,
       `  the relay's functions there, with what they call: ${hot(profiled.store.ours)}.`,
     );
   }
