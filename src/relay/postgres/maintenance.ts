@@ -1,6 +1,7 @@
 // Maintenance that one relay at a time does for all: freeing expired claims (sweep) and forgetting
 // records past the dedupe window (prune). Each takes an advisory lock without waiting; a relay that
 // does not get it skips the round, since another is doing the same work at that moment.
+import { retryingConflicts } from "./conflicts";
 import type { Query } from "./insert-batch";
 import type { Names } from "./names";
 
@@ -9,14 +10,21 @@ const PRUNE_SLICE = 2000;
 
 /**
  * Frees the claims whose lease ended before `now`, in one statement that holds the sweep lock for
- * its own duration. Resolves with how many were freed (0 when another relay was sweeping).
+ * its own duration. Resolves with how many were freed (0 when another relay was sweeping). Rows are
+ * locked in id order (conflicts.ts), skipping those locked now: a settlement or heartbeat holds
+ * them, and the next sweep sees what it left.
  */
 export async function sweep(query: Query, n: Names, now: number): Promise<number> {
-  const rows = await query<{ freed: number }>(
+  const rows = await retryingConflicts(query)<{ freed: number }>(
     `WITH lock AS (SELECT pg_try_advisory_xact_lock($2, hashtext($3)) AS got),
-     freed AS (
-       UPDATE ${n.deliveries} SET claim_id = NULL, claimed_by = NULL, lease_until = NULL
+     expired AS (
+       SELECT id FROM ${n.deliveries}
        WHERE claim_id IS NOT NULL AND lease_until < $1 AND state = 'pending' AND (SELECT got FROM lock)
+       ORDER BY id FOR UPDATE SKIP LOCKED
+     ),
+     freed AS (
+       UPDATE ${n.deliveries} d SET claim_id = NULL, claimed_by = NULL, lease_until = NULL
+       FROM expired WHERE d.id = expired.id
        RETURNING 1
      )
      SELECT count(*) AS freed FROM freed`,

@@ -2,6 +2,7 @@
 // written by one UPDATE … FROM unnest(…): a forwarded delivery costs a share of one statement, not
 // a transaction of its own. Each acts only while its claim still holds the row.
 import type { AttemptResult, ClaimRef } from "../store";
+import { retryingConflicts } from "./conflicts";
 import type { Query } from "./insert-batch";
 import type { Names } from "./names";
 
@@ -22,9 +23,14 @@ export const isClaimId = (claimId: string): boolean => UUID.test(claimId);
 
 function settleSql(n: Names): string {
   // Settled rows keep their record without headers and body; retried ones stay pending, free.
+  // The rows are locked first, in id order (conflicts.ts): a heartbeat of the same claims from
+  // another connection then waits for this statement, or this one for it, never both.
   return `WITH s AS (
     SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::bigint[],
       $7::bigint[], $8::text[]) AS s(id, claim_id, action, status, error, now, at, reason)
+  ), locked AS (
+    SELECT d.id FROM ${n.deliveries} d JOIN s ON d.id = s.id AND d.claim_id = s.claim_id
+    WHERE d.state = 'pending' ORDER BY d.id FOR UPDATE OF d
   )
   UPDATE ${n.deliveries} d SET
     state = CASE s.action WHEN 'retry' THEN 'pending' ELSE s.action END,
@@ -41,8 +47,8 @@ function settleSql(n: Names): string {
     signature = CASE WHEN s.action = 'retry' THEN d.signature END,
     signature_secret = CASE WHEN s.action = 'retry' THEN d.signature_secret END,
     claim_id = NULL, claimed_by = NULL, lease_until = NULL
-  FROM s
-  WHERE d.id = s.id AND d.claim_id = s.claim_id AND d.state = 'pending'
+  FROM s, locked
+  WHERE d.id = locked.id AND d.id = s.id AND d.claim_id = s.claim_id AND d.state = 'pending'
   RETURNING d.id, s.claim_id`;
 }
 
@@ -65,7 +71,7 @@ export async function settleBatch(
   });
   if (sent.length === 0) return { held: items.map(() => false), retried: false };
   const col = <T>(f: (s: Settlement) => T) => sent.map(f);
-  const rows = await query<{ id: number; claim_id: string }>(settleSql(n), [
+  const rows = await retryingConflicts(query)<{ id: number; claim_id: string }>(settleSql(n), [
     col((s) => s.claim.id),
     col((s) => s.claim.claimId),
     col((s) => s.action),

@@ -25,6 +25,7 @@ import type {
   Retarget,
 } from "../store";
 import { Availability } from "./availability";
+import { lockedClaims, retryingConflicts } from "./conflicts";
 import { PostgresUnavailableError, storeError } from "./errors";
 import { type ImportCounts, type ImportRow, importRows } from "./import-rows";
 import { type AddRequest, insertBatch, type Query } from "./insert-batch";
@@ -179,10 +180,10 @@ export class PostgresStore implements DeliveryStore {
     this.assertOpen();
     const valid = claims.filter((c) => isClaimId(c.claimId) && Number.isSafeInteger(c.id));
     if (valid.length === 0) return [...claims];
-    const rows = await this.query("renewing leases")<{ id: number; claim_id: string }>(
-      `UPDATE ${this.n.deliveries} d SET lease_until = $3::bigint + $4::bigint, claimed_by = $5
-       FROM unnest($1::bigint[], $2::uuid[]) AS c(id, claim_id)
-       WHERE d.id = c.id AND d.claim_id = c.claim_id AND d.state = 'pending'
+    const rows = await retryingConflicts(this.query("renewing leases"))<{ id: number; claim_id: string }>(
+      `WITH ${lockedClaims(this.n.deliveries)}
+       UPDATE ${this.n.deliveries} d SET lease_until = $3::bigint + $4::bigint, claimed_by = $5
+       FROM locked WHERE d.id = locked.id AND d.claim_id = locked.claim_id AND d.state = 'pending'
        RETURNING d.id, d.claim_id`,
       [valid.map((c) => c.id), valid.map((c) => c.claimId), now, lease.ms, lease.owner],
     );
@@ -194,10 +195,10 @@ export class PostgresStore implements DeliveryStore {
     this.assertOpen();
     const valid = claims.filter((c) => isClaimId(c.claimId) && Number.isSafeInteger(c.id));
     if (valid.length === 0) return;
-    const rows = await this.query("releasing claims")<{ id: number }>(
-      `UPDATE ${this.n.deliveries} d SET claim_id = NULL, claimed_by = NULL, lease_until = NULL
-       FROM unnest($1::bigint[], $2::uuid[]) AS c(id, claim_id)
-       WHERE d.id = c.id AND d.claim_id = c.claim_id AND d.state = 'pending'
+    const rows = await retryingConflicts(this.query("releasing claims"))<{ id: number }>(
+      `WITH ${lockedClaims(this.n.deliveries)}
+       UPDATE ${this.n.deliveries} d SET claim_id = NULL, claimed_by = NULL, lease_until = NULL
+       FROM locked WHERE d.id = locked.id AND d.claim_id = locked.claim_id AND d.state = 'pending'
        RETURNING d.id`,
       [valid.map((c) => c.id), valid.map((c) => c.claimId)],
     );
