@@ -18,6 +18,7 @@ import type { RelayMetrics } from "./metrics";
 import type { RelayReceiver } from "./receivers-file";
 import type { SignatureReuse } from "./signature-reuse";
 import type { AttemptResult, ClaimedDelivery, ClaimRef, DeliveryStore, Lease } from "./store";
+import { type WaitingBounds, WaitingDeliveries } from "./waiting-deliveries";
 
 export interface ForwarderOptions {
   readonly store: DeliveryStore;
@@ -41,19 +42,18 @@ export interface ForwarderOptions {
   readonly pollMs?: number;
   /** Forwards the code host's own signature when `secrets[0]` made it; without it, always signs again. */
   readonly signatures?: SignatureReuse;
+  /**
+   * How many handed-over deliveries, and how many bytes of their bodies, wait in memory at most
+   * (WAITING_BOUNDS when left out): past it, their claims are released and the store supplies them
+   * when there is room.
+   */
+  readonly waitingBounds?: WaitingBounds;
 }
-
-/**
- * Claimed deliveries waiting in memory at most: past this, their claims are released and the store
- * supplies them when there is room (their bodies are in memory already, so reading them back only
- * costs time, but memory must stay bounded).
- */
-const MAX_WAITING = 1024;
 
 export class Forwarder {
   private readonly inflight = new Map<number, Promise<void>>();
   /** Handed over by the endpoint, forwarded before anything claimed from the store. */
-  private readonly waiting = new Map<number, ClaimedDelivery>();
+  private readonly waiting: WaitingDeliveries;
   /** Every claim held, in flight or waiting, by delivery id: the newest, which settles it. */
   private readonly held = new Map<number, string>();
   private readonly agent: Agent;
@@ -66,6 +66,7 @@ export class Forwarder {
   private readonly sourcegraph: SourcegraphReceiverUrl;
 
   constructor(private readonly o: ForwarderOptions) {
+    this.waiting = new WaitingDeliveries(o.waitingBounds);
     this.agent = new Agent({ connections: Math.max(4, o.concurrency), keepAliveTimeout: 10_000 });
     this.sourcegraph = new SourcegraphReceiverUrl(o.forwardTo, this.agent, o.timeoutMs);
   }
@@ -95,7 +96,7 @@ export class Forwarder {
    * rather than read back from the store; the store stays the record.
    */
   offer(d: ClaimedDelivery): void {
-    if (this.stopped || (!this.held.has(d.id) && this.waiting.size >= MAX_WAITING)) {
+    if (this.stopped || (!this.held.has(d.id) && !this.waiting.fits(d))) {
       this.release([d]);
       this.kick();
       return;
@@ -104,7 +105,7 @@ export class Forwarder {
     // newest claim.
     const known = this.held.has(d.id);
     this.held.set(d.id, d.claimId);
-    if (!known || this.waiting.has(d.id)) this.waiting.set(d.id, d);
+    if (!known || this.waiting.has(d.id)) this.waiting.set(d);
     this.kick();
   }
 
@@ -152,7 +153,7 @@ export class Forwarder {
           claimed = await this.o.store.claim(Date.now(), room - batch.length, this.o.lease);
         } catch (err) {
           // Still held: they wait for the next round rather than being renewed and never sent.
-          for (const d of batch) this.waiting.set(d.id, d);
+          for (const d of batch) this.waiting.set(d);
           throw err;
         }
         for (const c of claimed) {
