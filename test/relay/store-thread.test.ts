@@ -1,11 +1,11 @@
-// Proves the SQLite store on its own thread keeps SqliteStore's contract across the thread boundary.
+// Proves the SQLite store on its own thread keeps SqliteStore's contract across the thread boundary, and that bodies reach it without a copy.
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { DATABASE_FILE, SqliteStore, startRelay, ThreadedStore } from "../../src/relay";
 import type { AddResult, ClaimRef, Lease } from "../../src/relay/store";
-import { captureLogger, get, post, sha, tempDir } from "./helpers";
+import { captureLogger, get, post, sha, storeWith, tempDir } from "./helpers";
 
 const base = {
   receiverUuid: "u",
@@ -100,5 +100,39 @@ describe("a relay whose store thread stops", () => {
     expect(fatal.map((e) => e.message)).toEqual(["the store's thread stopped (exit code 1)"]);
     expect(log.lines.join("\n")).toContain("deliveries are refused until the relay is restarted");
     await relay.close();
+  });
+});
+
+describe("a delivery's body on its way to the store's thread", () => {
+  it("is read into shared memory, so that handing it to the thread copies none of its bytes", async () => {
+    const inner = new SqliteStore(tempDir());
+    const bodies: Uint8Array[] = [];
+    const u = "9b0c1e2d-3f4a-4b5c-8d6e-7f8091a2b3c4";
+    const relay = await startRelay({
+      listen: { host: "127.0.0.1", port: 0 },
+      forwardTo: "http://127.0.0.1:9",
+      receivers: { list: [{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secrets: ["s"] }] },
+      store: storeWith(inner, {
+        add: (d, lease) => {
+          bodies.push(d.body);
+          return inner.add(d, lease);
+        },
+      }),
+      logger: captureLogger().logger,
+    });
+    try {
+      const b = Buffer.from(JSON.stringify({ n: 1, pad: "x".repeat(70_000) }));
+      const res = await post(
+        `${relay.url}/.api/webhooks/${u}`,
+        { "x-event-key": "repo:push", "x-hub-signature": sha("sha256", "s", b) },
+        b,
+      );
+      expect(res.status).toBe(202);
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Buffer.from(bodies[0]!).equals(b)).toBe(true);
+    } finally {
+      await relay.close();
+    }
   });
 });
