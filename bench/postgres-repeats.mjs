@@ -4,16 +4,19 @@
 // relays' logs, so the reasoning can be read apart from the processes.
 
 /**
- * Why a delivery Sourcegraph had accepted was sent again, from the most specific evidence to the
- * least. Each names an at-least-once path the relay documents; anything else is unexplained.
+ * Why a delivery Sourcegraph had accepted was sent again, in the order they are looked for: a kill
+ * first (a fact of the drill), then what the relay logged about that delivery (a failed
+ * settlement, a lost claim: a claim reported lost at a heartbeat may also be one whose settlement
+ * committed meanwhile), then the drill's other faults by time. Each names an at-least-once path the
+ * relay documents; anything else is unexplained.
  */
 export const CAUSES = {
-  lease: "its claim's lease ended before the relay settled it (the relay logged it)",
+  kill: "its relay was killed with SIGKILL after Sourcegraph answered, before its settlement committed; sent again once its lease ended",
   settle:
     "the relay could not write its settlement while PostgreSQL was away (logged); sent again once its lease ended",
   deadlock:
     "PostgreSQL refused the relay's settlement with a deadlock (logged); sent again once its lease ended",
-  kill: "its relay was killed with SIGKILL after Sourcegraph answered, before its settlement committed; sent again once its lease ended",
+  lease: "its claim's lease ended before the relay settled it (the relay logged it)",
   outage: "the stand-in went down as it answered: the relay saw a cut connection and retried",
   postgres:
     "answered while PostgreSQL restarted: its settlement could not commit; sent again once its lease ended",
@@ -67,13 +70,13 @@ export function readRepeats({ forwards, latencyMs, kills, downs, postgres, logge
   }
 
   function causeOf(id, first, again) {
-    const causes = said(id, first, again);
-    if (causes.includes("lease")) return "lease";
-    if (causes.includes("settle")) return "settle";
-    if (causes.includes("deadlock")) return "deadlock";
     if (kills.some((k) => k.slot === first.slot && k.at >= first.at - 1000 && k.at <= again.at)) {
       return "kill";
     }
+    const causes = said(id, first, again);
+    if (causes.includes("settle")) return "settle";
+    if (causes.includes("deadlock")) return "deadlock";
+    if (causes.includes("lease")) return "lease";
     if (downs.some((d) => d >= first.at - 100 && d <= first.at + latencyMs + 1000)) return "outage";
     if (postgres && first.at >= postgres.from - 1000 && first.at <= postgres.to + 1000) return "postgres";
     return "unexplained";
