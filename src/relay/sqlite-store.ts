@@ -59,6 +59,16 @@ export { DATABASE_FILE };
 /** Records removed by one statement of `prune`. */
 const PRUNE_SLICE = 2000;
 
+/**
+ * WAL pages (4 KiB) after which a commit copies the log into the database file: 16 MiB, not
+ * SQLite's 4 MiB. A checkpoint writes each page once, its latest version, and a settled delivery's
+ * body pages are freed and reused by the next ones: over a longer log more bodies come and go
+ * between two checkpoints, and their pages reach the database file fewer times (measured with 21 KB
+ * bodies: 43 -> 35 KB written per delivery with 50 pending, 56 -> 51 KB with 400; the same with
+ * more pending than a log holds). Both connections, since either one's commit checkpoints.
+ */
+const CHECKPOINT_PAGES = 4000;
+
 const blob = (body: Uint8Array) => Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 
 /** The claim columns cleared: the row is free again (or settled). */
@@ -87,6 +97,7 @@ export class SqliteStore implements DeliveryStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = ON");
+    this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     try {
       openSchema(this.db, join(dataDir, DATABASE_FILE));
     } catch (err) {
@@ -95,6 +106,7 @@ export class SqliteStore implements DeliveryStore {
     }
     this.settle = new Database(join(dataDir, DATABASE_FILE), { timeout: 5000 });
     this.settle.pragma("synchronous = NORMAL");
+    this.settle.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     this.inserts = new TickBatch(this.db);
     this.settlements = new TickBatch(this.settle);
     const settle = this.settle;
