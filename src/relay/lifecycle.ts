@@ -179,6 +179,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       unverifiedBudget,
       bodyRate,
       ready: () => ready && storeUp,
+      sharedBodies: store instanceof ThreadedStore,
     }),
     { metrics, maxConnections: intake.maxConnections, admin: options.adminListen !== undefined },
   );

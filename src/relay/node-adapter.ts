@@ -12,6 +12,8 @@ export interface AdapterOptions extends ReceiveDeps, BodyBounds {
   readonly unverifiedBudget: ByteBudget;
   /** False while starting or shutting down: /readyz answers 503 and deliveries are refused. */
   readonly ready: () => boolean;
+  /** Read bodies into shared memory: the store runs on a thread of its own, which then copies none. */
+  readonly sharedBodies?: boolean;
 }
 
 const PREFIX = "/.api/webhooks/";
@@ -118,7 +120,7 @@ async function handle(o: AdapterOptions, req: IncomingMessage, res: ServerRespon
   // A GitLab token that matched vouches for the body; any other body is unverified until its
   // signature is checked, and shares the budget (a receiver without a secret: until it is stored).
   const budget = checked === "sender_verified" ? undefined : o.unverifiedBudget;
-  const body = await readBody(req, o, budget);
+  const body = await readBody(req, o, budget, o.sharedBodies);
   if (typeof body === "string") return answerRefusedBody(o, res, body);
   const accepted = acceptDelivery(o, receiver, headers, body);
   // acceptDelivery has verified (or refused) the body before returning its promise.

@@ -19,12 +19,13 @@ export interface BodyBounds {
  * the body is not verified yet), or slower than the rate watch allows. After a refusal nothing more
  * is read and nothing stays taken from the budget; the caller answers with `connection: close`.
  * A body that is returned keeps its bytes taken from `budget`: the caller gives them back once it
- * has checked the signature.
+ * has checked the signature. With `shared`, the body is in shared memory (see ownCopy).
  */
 export function readBody(
   req: IncomingMessage,
   bounds: BodyBounds,
   budget: ByteBudget | undefined,
+  shared = false,
 ): Promise<Buffer | BodyRefusal> {
   const limit = bounds.maxBodyBytes;
   return new Promise((resolve, reject) => {
@@ -65,7 +66,7 @@ export function readBody(
     req.once("end", () => {
       if (settled) return;
       stop();
-      resolve(ownCopy(chunks, watched.received));
+      resolve(ownCopy(chunks, watched.received, shared));
     });
     const fail = (err: Error): void => {
       if (settled) return;
@@ -83,10 +84,13 @@ export function readBody(
 
 /**
  * The body in memory of its own: a chunk may be a slice of a larger buffer that a queued delivery
- * would otherwise keep alive. Shared memory, so that handing it to the store's thread copies
- * nothing (a structured clone copies an ordinary buffer's bytes); nothing writes to it once read.
+ * would otherwise keep alive. `shared` when the store runs on a thread of its own: handing a
+ * body in shared memory to that thread copies nothing (a structured clone copies an ordinary
+ * buffer's bytes), which saves more than allocating it costs over an ordinary buffer (about 3 us
+ * for 21 KB); nothing writes to a body once it is read.
  */
-function ownCopy(chunks: readonly Buffer[], length: number): Buffer {
+function ownCopy(chunks: readonly Buffer[], length: number, shared: boolean): Buffer {
+  if (!shared) return Buffer.concat(chunks, length);
   const body = Buffer.from(new SharedArrayBuffer(length));
   let at = 0;
   for (const chunk of chunks) at += chunk.copy(body, at);

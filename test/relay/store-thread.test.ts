@@ -4,7 +4,7 @@ import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { DATABASE_FILE, SqliteStore, startRelay, ThreadedStore } from "../../src/relay";
-import type { AddResult, ClaimRef, Lease } from "../../src/relay/store";
+import type { AddResult, ClaimRef, DeliveryStore, Lease } from "../../src/relay/store";
 import { captureLogger, get, post, sha, storeWith, tempDir } from "./helpers";
 
 const base = {
@@ -103,36 +103,57 @@ describe("a relay whose store thread stops", () => {
   });
 });
 
-describe("a delivery's body on its way to the store's thread", () => {
-  it("is read into shared memory, so that handing it to the thread copies none of its bytes", async () => {
-    const inner = new SqliteStore(tempDir());
+describe("a delivery's body on its way to the store", () => {
+  /** The bodies a relay on `store` hands it, for one delivery. */
+  async function bodiesHanded(open: (seen: Uint8Array[]) => Promise<DeliveryStore>): Promise<Uint8Array[]> {
     const bodies: Uint8Array[] = [];
     const u = "9b0c1e2d-3f4a-4b5c-8d6e-7f8091a2b3c4";
     const relay = await startRelay({
       listen: { host: "127.0.0.1", port: 0 },
       forwardTo: "http://127.0.0.1:9",
       receivers: { list: [{ uuid: u, codeHostKind: "BITBUCKETCLOUD", secrets: ["s"] }] },
-      store: storeWith(inner, {
-        add: (d, lease) => {
-          bodies.push(d.body);
-          return inner.add(d, lease);
-        },
-      }),
+      store: await open(bodies),
       logger: captureLogger().logger,
     });
     try {
-      const b = Buffer.from(JSON.stringify({ n: 1, pad: "x".repeat(70_000) }));
       const res = await post(
         `${relay.url}/.api/webhooks/${u}`,
-        { "x-event-key": "repo:push", "x-hub-signature": sha("sha256", "s", b) },
-        b,
+        { "x-event-key": "repo:push", "x-hub-signature": sha("sha256", "s", BIG) },
+        BIG,
       );
       expect(res.status).toBe(202);
       expect(bodies).toHaveLength(1);
-      expect(bodies[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(Buffer.from(bodies[0]!).equals(b)).toBe(true);
+      expect(Buffer.from(bodies[0]!).equals(BIG)).toBe(true);
+      return bodies;
     } finally {
       await relay.close();
     }
+  }
+  const BIG = Buffer.from(JSON.stringify({ n: 1, pad: "x".repeat(70_000) }));
+
+  it("is read into shared memory for the store's thread, so that handing it over copies none of its bytes", async () => {
+    const bodies = await bodiesHanded(async (seen) => {
+      const store = await ThreadedStore.open(tempDir());
+      const add = store.add.bind(store);
+      store.add = (d, lease) => {
+        seen.push(d.body);
+        return add(d, lease);
+      };
+      return store;
+    });
+    expect(bodies[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it("is an ordinary buffer for a store on the relay's own thread, which shares nothing", async () => {
+    const bodies = await bodiesHanded(async (seen) => {
+      const inner = new SqliteStore(tempDir());
+      return storeWith(inner, {
+        add: (d, lease) => {
+          seen.push(d.body);
+          return inner.add(d, lease);
+        },
+      });
+    });
+    expect(bodies[0]!.buffer).toBeInstanceOf(ArrayBuffer);
   });
 });
