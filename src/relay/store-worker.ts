@@ -30,15 +30,34 @@ try {
   process.exit(0);
 }
 
+// The answers of one turn go back in one message, whichever messages their calls came in: while a
+// commit (and its fsync) holds this thread, the main thread's messages queue up, and their answers
+// are ready together once it ends.
+let answers: StoreReply[] = [];
+const answer = (reply: StoreReply): void => {
+  if (answers.length === 0) {
+    setImmediate(() => {
+      const sent = answers;
+      answers = [];
+      port.postMessage(sent satisfies WorkerMessage);
+    });
+  }
+  answers.push(reply);
+};
+
 port.on("message", (calls: readonly StoreCall[]) => {
   // Started together, so the store groups the adds of one batch into one commit.
-  const pending = calls.map(async ({ seq, op, args }): Promise<StoreReply> => {
+  for (const { seq, op, args } of calls) {
+    const fn = store[op] as (...a: unknown[]) => Promise<unknown>;
+    let running: Promise<unknown>;
     try {
-      const fn = store[op] as (...a: unknown[]) => Promise<unknown>;
-      return { seq, ok: true, value: await fn.apply(store, [...args]) };
+      running = Promise.resolve(fn.apply(store, [...args]));
     } catch (err) {
-      return { seq, ok: false, message: (err as Error).message };
+      running = Promise.reject(err);
     }
-  });
-  void Promise.all(pending).then((replies) => port.postMessage(replies satisfies WorkerMessage));
+    running.then(
+      (value) => answer({ seq, ok: true, value }),
+      (err) => answer({ seq, ok: false, message: (err as Error).message }),
+    );
+  }
 });

@@ -103,6 +103,35 @@ describe("a relay whose store thread stops", () => {
   });
 });
 
+describe("ThreadedStore's answers", () => {
+  it("come as each call ends: a delivery stored beside a long prune is answered before the prune ends", async () => {
+    const dir = tempDir();
+    // Records settled long ago: three slices of prune's, with the thread's turns between them.
+    const direct = new SqliteStore(dir);
+    const added = await Promise.all(
+      Array.from({ length: 4500 }, (_, i) =>
+        direct.add({ ...base, deliveryId: `old-${i}`, body: Buffer.from("{}") }, LEASE),
+      ),
+    );
+    await Promise.all(added.map((r) => direct.complete(claim(r), "delivered", { status: 200 }, 2000)));
+    await direct.close();
+    const s = await ThreadedStore.open(dir);
+    try {
+      const order: string[] = [];
+      // Called in one turn: they travel to the thread in one message.
+      const pruned = s.prune(3000).then(() => order.push("prune"));
+      const stored = s
+        .add({ ...base, deliveryId: "new", body: Buffer.from("{}") }, LEASE)
+        .then(() => order.push("add"));
+      await Promise.all([pruned, stored]);
+      expect(order).toEqual(["add", "prune"]);
+      expect(await s.records({}, 10)).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("a delivery's body on its way to the store", () => {
   /** The bodies a relay on `store` hands it, for one delivery. */
   async function bodiesHanded(open: (seen: Uint8Array[]) => Promise<DeliveryStore>): Promise<Uint8Array[]> {
