@@ -238,6 +238,9 @@ const ceiling = (r) => (cores * 1e6) / total(r);
 const oursAverage = results.reduce((sum, r) => sum + r.share.ours, 0) / results.length;
 const busyAverage = results.reduce((sum, r) => sum + r.share.machineBusy, 0) / results.length;
 const crowded = busyAverage > 0.9 && oursAverage < 0.75 * busyAverage;
+const shares = results.map((r) => r.share.ours);
+/** Runs that had very different shares of the machine: their req/s are not comparable as they stand. */
+const uneven = Math.max(...shares) - Math.min(...shares) > 0.15;
 const check = (ok, what) => `${ok ? "met   " : "MISSED"} ${what}`;
 const everyOne = results.every((r) => r.forwarded >= r.acknowledged);
 console.log(
@@ -255,20 +258,21 @@ console.log(
     "ours/busy: the share of the cores' time these processes used, and how busy the cores were in all;",
     "drained after: when the stand-in had every acknowledged delivery, counted from the end of the load.",
     "",
-    `What it shows on ${cores} cores: every relay, PostgreSQL, the stand-in and the load generator run on the same ${cores} cores,`,
-    `so a delivery costs the machine its "all CPU/req", and ${cores} cores can answer at most ${results.map((r) => ceiling(r).toFixed(0)).join(", ")} req/s`,
-    `at those costs (measured: ${results.map((r) => r.rps.toFixed(0)).join(", ")}). A second or third relay adds no core: it adds processes, connections`,
-    "and claims that compete for the same ones, so req/s cannot grow with relays here, and a ratio near 1 (or below) is",
-    "what this machine can show. More relays give availability; more throughput needs cores to spare for them and for",
-    "PostgreSQL, whose commits (fsync) bound it in the end.",
-    crowded
+    `What it shows on ${cores} cores: the relays, PostgreSQL, the stand-in and the load generator all run on the same ${cores} cores,`,
+    `so a delivery costs the machine its "all CPU/req", and at those costs ${cores} idle cores could answer at most`,
+    `${results.map((r) => ceiling(r).toFixed(0)).join(", ")} req/s (measured: ${results.map((r) => r.rps.toFixed(0)).join(", ")}). A second or third relay adds processes, not cores, and`,
+    `costs CPU of its own (connections, claims and wake-ups, for the relays and for PostgreSQL): all CPU/req x${ratio(pg2, pg1, total)}`,
+    `with two relays and x${ratio(pg3, pg1, total)} with three. What more relays can win on ${cores} cores is one relay's event loop (a single`,
+    "thread) spread over both, or a larger share of a machine that other work is using; not capacity. More throughput",
+    "needs cores to spare for each relay and for PostgreSQL, whose commits (fsync) bound it in the end.",
+    uneven || crowded
       ? [
-          `Here the cores were ${pct(busyAverage)} busy while these processes used ${pct(oursAverage)} of them (${results.map((r) => pct(r.share.ours)).join(", ")}):`,
-          "other work on the machine took the rest. The req/s are then what it left, and more relay processes take more",
-          "of it (the scheduler shares the cores among busy processes), so req/s may rise with relays for that alone; the",
-          "CPU/req (what a delivery costs) and the req/s at most are the figures to compare.",
+          `These processes had ${pct(Math.min(...shares))} to ${pct(Math.max(...shares))} of the cores' time (${results.map((r) => pct(r.share.ours)).join(", ")}; the cores were ${pct(busyAverage)} busy in all):`,
+          "with other work on the machine, a run with more processes gets a larger share of it (the scheduler shares the",
+          "cores among busy processes), and its req/s rise with that share alone. CPU/req (what a delivery costs) and the",
+          "req/s at most are the figures to compare.",
         ].join("\n")
-      : `These processes used ${pct(oursAverage)} of the cores' time (${pct(busyAverage)} busy in all).`,
+      : `These processes had ${pct(oursAverage)} of the cores' time (${pct(busyAverage)} busy in all).`,
     "",
     check(
       everyOne,
