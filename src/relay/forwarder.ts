@@ -59,6 +59,8 @@ export class Forwarder {
   private readonly agent: Agent;
   private timer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Deliveries whose settlement is being written: a renewal racing it is not a lost claim. */
+  private readonly settling = new Set<number>();
   private beating = false;
   private pumping: Promise<void> | undefined;
   private again = false;
@@ -215,8 +217,10 @@ export class Forwarder {
       const claims = [...this.held].map(([id, claimId]): ClaimRef => ({ id, claimId }));
       const lost = await this.o.store.heartbeat(claims, Date.now(), this.o.lease);
       for (const c of lost) {
-        // Settled, or claimed anew, since the heartbeat was sent: nothing was lost.
-        if (this.held.get(c.id) !== c.claimId) continue;
+        // Settled, or claimed anew, since the heartbeat was sent: nothing was lost. A settlement
+        // still under way may have committed before the renewal read the row; its own answer says
+        // whether the claim held, and counts it if not.
+        if (this.held.get(c.id) !== c.claimId || this.settling.has(c.id)) continue;
         this.held.delete(c.id);
         const dropped = this.waiting.delete(c.id);
         this.o.metrics.claimsLost.inc({ at: "heartbeat" });
@@ -258,9 +262,11 @@ export class Forwarder {
     const claimId = this.held.get(d.id);
     if (claimId === undefined) return false;
     let ok = false;
+    this.settling.add(d.id);
     try {
       ok = await how({ id: d.id, claimId });
     } finally {
+      this.settling.delete(d.id);
       const now = this.held.get(d.id);
       this.held.delete(d.id);
       // Claimed anew while this settled by the old claim, which failed: given back, it is

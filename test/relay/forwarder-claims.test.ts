@@ -182,6 +182,41 @@ describe("forwarder: claims", () => {
     expect(await other.complete(taken!, "delivered", { status: 200 }, Date.now())).toBe(true);
   });
 
+  it("a renewal that reads the row after the relay's own settlement committed is not a lost claim", async () => {
+    const inner = sqlite();
+    // The settlement commits, and the relay's next heartbeat runs before the settlement's answer
+    // comes back (as on a pool, where the two go through different connections): the heartbeat
+    // finds the claim gone, though nothing was lost.
+    let settled: number | undefined;
+    let reported = 0;
+    let renewalSeen!: () => void;
+    const renewal = new Promise<void>((resolve) => {
+      renewalSeen = resolve;
+    });
+    const store = storeWith(inner, {
+      heartbeat: async (claims, now, lease) => {
+        const lost = await inner.heartbeat(claims, now, lease);
+        if (settled !== undefined && lost.some((c) => c.id === settled)) {
+          reported++;
+          setTimeout(renewalSeen, 20);
+        }
+        return lost;
+      },
+      complete: async (claim, outcome, result, now) => {
+        const ok = await inner.complete(claim, outcome, result, now);
+        settled = claim.id;
+        await renewal;
+        return ok;
+      },
+    });
+    const { send } = await start({ store, leaseMs: 600 });
+    const id = await send(1);
+    await waitFor(async () => (await recordOf(store, id))?.state === "delivered", 10_000, "the delivery");
+    await waitFor(() => relay!.forwarder.claimsHeld === 0, 5000, "the settlement's answer");
+    expect(reported).toBeGreaterThan(0);
+    expect(await count(relay!.metrics.claimsLost)).toBe(0);
+  });
+
   it("at shutdown, the claims of deliveries still waiting are released: free for another relay at once", async () => {
     const dir = tempDir();
     // A retry far off, so that the forward cut short is not due again when the store is read.
