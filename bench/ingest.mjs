@@ -183,7 +183,7 @@ async function startServer(name, tag, extraEnv = {}) {
       receiversFile,
       "--data-dir",
       data,
-      // Its default, said aloud: a log line per accepted and per forwarded delivery, as in production.
+      // Its default, said aloud: one log line per delivery, when it is settled, as in production.
       "--log-level",
       "info",
     ],
