@@ -118,7 +118,7 @@ describe("exit codes and what is said", () => {
     const d = stackDir({
       "Pulumi.yaml": "name: sourcegraph-webhooks\n",
       "Pulumi.ok.yaml": valid.yaml,
-      "Pulumi.bad.yaml": "config: [\n  token: glpat-not-a-real-token-value",
+      "Pulumi.bad.yaml": "config: [\n  token: made-up-token-value-for-tests",
       "Pulumi.other.yaml": "config:\n  other:gitlab:\n    - projects: [1]\n",
     });
     const result = await run([
@@ -133,7 +133,7 @@ describe("exit codes and what is said", () => {
     expect(result.stderr).toContain("error: cannot read the stack file");
     expect(result.stderr).toMatch(/Pulumi\.bad\.yaml is not valid YAML \(line \d+\); fix the file/);
     expect(result.stderr).toContain('declares nothing under the project "sourcegraph-webhooks"');
-    expect(result.stderr).not.toContain("glpat-not-a-real-token-value");
+    expect(result.stderr).not.toContain("made-up-token-value-for-tests");
   });
 
   it("--project names the namespace when no Pulumi.yaml says it", async () => {
