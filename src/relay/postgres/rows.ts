@@ -1,136 +1,29 @@
 // The deliveries table's rows as the store interface speaks of them, and the filters of the
 // dead-letter commands and of `records` as SQL conditions with their parameters.
-import type { CodeHostKind } from "../../ingest";
-import type {
-  DeadDelivery,
-  DeadFilter,
-  DeadSummary,
-  DeliveryRecord,
-  DeliveryState,
-  RecordFilter,
-  StoredDelivery,
-} from "../store";
+import type { DeadDelivery, DeadFilter, DeliveryState, RecordFilter, StoredDelivery } from "../store";
+import * as rows from "../store-rows";
+
+export { type RecordRow, type SummaryRow, toRecord, toSummary } from "../store-rows";
 
 /** The columns of a pending or dead row that the interface returns (headers and body included). */
 export const DELIVERY_COLUMNS = `id, receiver_uuid, kind, event, delivery_id, hook_id, headers, body,
   received_at, window_start, attempts, next_attempt_at, last_status, last_error, dead_reason, dead_at,
   signature, signature_secret`;
 
-export interface DeliveryRow {
-  id: number;
-  receiver_uuid: string;
-  kind: string;
-  event: string;
-  delivery_id: string | null;
-  hook_id: string;
-  headers: Record<string, string>;
-  body: Buffer;
-  received_at: number;
-  window_start: number;
-  attempts: number;
+/** A pending or dead row: the driver hands its json headers over parsed. */
+export interface DeliveryRow extends rows.DeliveryRow<Record<string, string>> {
   next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  dead_reason: string | null;
-  dead_at: number | null;
-  signature: string | null;
-  signature_secret: string | null;
 }
 
-export function toDelivery(r: DeliveryRow): StoredDelivery {
-  return {
-    id: r.id,
-    receiverUuid: r.receiver_uuid,
-    kind: r.kind as CodeHostKind,
-    event: r.event,
-    ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
-    ...(r.hook_id !== "" ? { hookId: r.hook_id } : {}),
-    headers: r.headers,
-    body: r.body,
-    receivedAt: r.received_at,
-    windowStart: r.window_start,
-    attempts: r.attempts,
-    ...(r.signature !== null && r.signature_secret !== null
-      ? { signature: { value: r.signature, secret: r.signature_secret } }
-      : {}),
-  };
-}
+export const toDelivery = (r: DeliveryRow): StoredDelivery => rows.toDelivery(r, r.headers);
 
-export function toDead(r: DeliveryRow): DeadDelivery {
-  return {
-    ...toDelivery(r),
-    reason: r.dead_reason ?? "unknown",
-    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-    deadAt: r.dead_at ?? 0,
-  };
-}
+export const toDead = (r: DeliveryRow): DeadDelivery => rows.toDead(r, r.headers);
 
 export const SUMMARY_COLUMNS =
   "id, receiver_uuid, kind, event, delivery_id, dead_reason, dead_at, coalesce(octet_length(body), 0) AS bytes";
 
-export interface SummaryRow {
-  id: number;
-  receiver_uuid: string;
-  kind: string;
-  event: string;
-  delivery_id: string | null;
-  dead_reason: string | null;
-  dead_at: number | null;
-  bytes: number;
-}
-
-export function toSummary(r: SummaryRow): DeadSummary {
-  return {
-    id: r.id,
-    receiverUuid: r.receiver_uuid,
-    kind: r.kind as CodeHostKind,
-    event: r.event,
-    ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
-    reason: r.dead_reason ?? "unknown",
-    deadAt: r.dead_at ?? 0,
-    bytes: r.bytes,
-  };
-}
-
 export const RECORD_COLUMNS = `id, receiver_uuid, kind, event, delivery_id, hook_id, state, attempts, last_status,
   last_error, last_attempt_at, received_at, settled_at, dead_reason`;
-
-export interface RecordRow {
-  id: number;
-  receiver_uuid: string;
-  kind: string;
-  event: string;
-  delivery_id: string | null;
-  hook_id: string;
-  state: "pending" | "delivered" | "ignored" | "dead";
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  last_attempt_at: number | null;
-  received_at: number;
-  settled_at: number | null;
-  dead_reason: string | null;
-}
-
-export function toRecord(r: RecordRow): DeliveryRecord {
-  return {
-    id: r.id,
-    receiverUuid: r.receiver_uuid,
-    kind: r.kind as CodeHostKind,
-    event: r.event,
-    ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
-    ...(r.hook_id !== "" ? { hookId: r.hook_id } : {}),
-    state: r.state === "dead" && r.dead_reason === "expired" ? "expired" : r.state,
-    attempts: r.attempts,
-    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-    ...(r.last_attempt_at !== null ? { lastAttemptAt: r.last_attempt_at } : {}),
-    receivedAt: r.received_at,
-    ...(r.settled_at !== null ? { settledAt: r.settled_at } : {}),
-    ...(r.state === "dead" && r.dead_reason !== null ? { reason: r.dead_reason } : {}),
-  };
-}
 
 /** SQL conditions and their parameters, numbered from `first`. */
 export interface Where {
